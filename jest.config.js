@@ -1,0 +1,19 @@
+/** Native ESM jest (NODE_OPTIONS=--experimental-vm-modules, set by `npm test`); @swc/jest strips types. */
+export default {
+  testEnvironment: '<rootDir>/test/helpers/onnx-environment.cjs',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
+        module: { type: 'es6' },
+      },
+    ],
+  },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '/test/load/'],
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,145 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from './errors.js';
+import type { ExecutionProvider } from './inference/session.js';
+
+/** Package root (this file sits in src/). */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULT_MODEL_PATH = path.join(PACKAGE_ROOT, 'models', 'lesion-mtl.onnx');
+
+/**
+ * Every knob the pipeline reads from the environment, parsed once. Option > env > default.
+ * The README's environment table and cdk/ use the same names.
+ */
+export interface LesionConfig {
+  readonly modelPath: string;
+  readonly executionProvider: ExecutionProvider;
+  readonly intraOpThreads: number;
+  /** Decoded pixels (width x height) above which an upload is TOO_LARGE. */
+  readonly maxPixels: number;
+  /** Object size in bytes above which an upload is TOO_LARGE (checked before download). */
+  readonly maxBytes: number;
+  /** Shortest side in pixels below which an upload is TOO_SMALL. */
+  readonly minSide: number;
+  /** Longest/shortest side ratio above which an upload is rejected. */
+  readonly maxAspectRatio: number;
+  readonly uploadsPrefix: string;
+  readonly resultsPrefix: string;
+  /** Results bucket; empty = the upload's own bucket. */
+  readonly resultsBucket: string;
+  /** Longest side of the clinician overlay PNG. */
+  readonly overlayMaxSide: number;
+  readonly keepLargestComponent: boolean;
+  readonly fillHoles: boolean;
+  /** EventBridge bus for completion events; empty = do not publish. */
+  readonly eventBusName: string;
+}
+
+export const ENV = {
+  modelPath: 'LESION_MODEL_PATH',
+  executionProvider: 'LESION_EXECUTION_PROVIDER',
+  intraOpThreads: 'LESION_INTRA_OP_THREADS',
+  maxPixels: 'LESION_MAX_PIXELS',
+  maxBytes: 'LESION_MAX_BYTES',
+  minSide: 'LESION_MIN_SIDE',
+  maxAspectRatio: 'LESION_MAX_ASPECT_RATIO',
+  uploadsPrefix: 'LESION_UPLOADS_PREFIX',
+  resultsPrefix: 'LESION_RESULTS_PREFIX',
+  resultsBucket: 'LESION_RESULTS_BUCKET',
+  overlayMaxSide: 'LESION_OVERLAY_MAX_SIDE',
+  keepLargestComponent: 'LESION_KEEP_LARGEST_COMPONENT',
+  fillHoles: 'LESION_FILL_HOLES',
+  eventBusName: 'LESION_EVENT_BUS_NAME',
+} as const satisfies Record<keyof LesionConfig, string>;
+
+export const DEFAULT_CONFIG: LesionConfig = {
+  modelPath: DEFAULT_MODEL_PATH,
+  executionProvider: 'auto',
+  intraOpThreads: 0,
+  maxPixels: 60_000_000,
+  maxBytes: 40 * 1024 * 1024,
+  minSide: 32,
+  maxAspectRatio: 4,
+  uploadsPrefix: 'uploads/',
+  resultsPrefix: 'results/',
+  resultsBucket: '',
+  overlayMaxSide: 1024,
+  keepLargestComponent: true,
+  fillHoles: true,
+  eventBusName: '',
+};
+
+function parseInt10(name: string, raw: string, min: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name}=${raw}: expected an integer >= ${min}`);
+  return n;
+}
+
+function parseNumber(name: string, raw: string, min: number): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new ConfigError(`${name}=${raw}: expected a number >= ${min}`);
+  return n;
+}
+
+function parseBool(name: string, raw: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name}=${raw}: expected true or false`);
+}
+
+function parsePrefix(name: string, raw: string): string {
+  if (raw.startsWith('/') || raw.includes('..')) throw new ConfigError(`${name}=${raw}: expected a relative key prefix`);
+  return raw === '' || raw.endsWith('/') ? raw : `${raw}/`;
+}
+
+/**
+ * Parse the configuration from `env`, with explicit `overrides` winning.
+ * Throws ConfigError naming the offending variable.
+ *
+ * @example
+ * const config = loadConfig(process.env, { executionProvider: 'cpu' });
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<LesionConfig> = {},
+): LesionConfig {
+  const get = (k: keyof LesionConfig): string | undefined => {
+    const v = env[ENV[k]];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const cfg: { -readonly [K in keyof LesionConfig]: LesionConfig[K] } = { ...DEFAULT_CONFIG };
+  const mp = get('modelPath');
+  if (mp) cfg.modelPath = path.resolve(mp);
+  const ep = get('executionProvider');
+  if (ep) {
+    if (ep !== 'auto' && ep !== 'cpu' && ep !== 'cuda') {
+      throw new ConfigError(`${ENV.executionProvider}=${ep}: expected one of auto, cpu, cuda`);
+    }
+    cfg.executionProvider = ep;
+  }
+  const ints = ['intraOpThreads', 'maxPixels', 'maxBytes', 'minSide', 'overlayMaxSide'] as const;
+  for (const k of ints) {
+    const v = get(k);
+    if (v) cfg[k] = parseInt10(ENV[k], v, k === 'intraOpThreads' ? 0 : 1);
+  }
+  const ar = get('maxAspectRatio');
+  if (ar) cfg.maxAspectRatio = parseNumber(ENV.maxAspectRatio, ar, 1);
+  for (const k of ['keepLargestComponent', 'fillHoles'] as const) {
+    const v = get(k);
+    if (v) cfg[k] = parseBool(ENV[k], v);
+  }
+  for (const k of ['uploadsPrefix', 'resultsPrefix'] as const) {
+    const v = env[ENV[k]];
+    if (v !== undefined) cfg[k] = parsePrefix(ENV[k], v);
+  }
+  cfg.resultsBucket = get('resultsBucket') ?? '';
+  cfg.eventBusName = get('eventBusName') ?? '';
+  const merged = { ...cfg, ...overrides };
+  if (merged.uploadsPrefix === merged.resultsPrefix || merged.resultsPrefix.startsWith(merged.uploadsPrefix)) {
+    // results under the upload prefix would trigger the function on its own output
+    throw new ConfigError(
+      `${ENV.resultsPrefix}=${merged.resultsPrefix} lies under ${ENV.uploadsPrefix}=${merged.uploadsPrefix}: outputs would re-trigger the pipeline`,
+    );
+  }
+  return merged;
+}

@@ -1,0 +1,141 @@
+// The only module that imports onnxruntime-node.
+import * as ort from 'onnxruntime-node';
+import { ErrorCode, InferenceError, ModelLoadError } from '../errors.js';
+import type { LoadedModel, ModelContract } from '../model/contract.js';
+
+export const ExecutionProvider = { AUTO: 'auto', CPU: 'cpu', CUDA: 'cuda' } as const;
+export type ExecutionProvider = (typeof ExecutionProvider)[keyof typeof ExecutionProvider];
+
+export interface SessionOptions {
+  /** `auto` tries CUDA and falls back to CPU when the host has no CUDA provider. @default 'auto' */
+  readonly executionProvider?: ExecutionProvider;
+  /** Threads for one operator; 0 lets onnxruntime pick (all cores). @default 0 */
+  readonly intraOpThreads?: number;
+  /** Overrides for onnxruntime's own session options; they win over ours. */
+  readonly ortOptions?: ort.InferenceSession.SessionOptions;
+}
+
+/** Raw model outputs for a batch of N images, in the contract's order. */
+export interface ModelOutputs {
+  readonly batch: number;
+  readonly height: number;
+  readonly width: number;
+  /** [N,1,H,W] mask logits (or probabilities, per contract). */
+  readonly mask: Float32Array;
+  /** [N,2] score logits: melanoma, seborrheic keratosis. */
+  readonly scores: Float32Array;
+  /** [N] out-of-distribution score, when the model has the gate. */
+  readonly oodScore: Float32Array | null;
+}
+
+export interface LesionSession {
+  readonly contract: ModelContract;
+  readonly provider: 'cpu' | 'cuda';
+  /** images: uint8 [N,H,W,3] RGB at the contract's size. */
+  run(images: Uint8Array, batch: number): Promise<ModelOutputs>;
+  dispose(): Promise<void>;
+}
+
+function checkIoNames(session: ort.InferenceSession, contract: ModelContract): string[] {
+  const problems: string[] = [];
+  if (!session.inputNames.includes(contract.input.name)) {
+    problems.push(`input '${contract.input.name}' not in model inputs [${session.inputNames.join(', ')}]`);
+  }
+  const wanted = [contract.outputs.mask.name, contract.outputs.scores.name];
+  if (contract.outputs.oodScore) wanted.push(contract.outputs.oodScore.name);
+  for (const name of wanted) {
+    if (!session.outputNames.includes(name)) {
+      problems.push(`output '${name}' not in model outputs [${session.outputNames.join(', ')}]`);
+    }
+  }
+  return problems;
+}
+
+/** Build the provider list: CUDA first when asked (or auto), CPU always as the fallback. */
+export function providerList(ep: ExecutionProvider): string[] {
+  return ep === 'cpu' ? ['cpu'] : ['cuda', 'cpu'];
+}
+
+async function createOrtSession(
+  bytes: Uint8Array,
+  providers: string[],
+  opts: SessionOptions,
+): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, {
+    executionProviders: providers,
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: opts.intraOpThreads ?? 0,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    ...opts.ortOptions,
+  });
+}
+
+/**
+ * Create an onnxruntime session for a checked model and verify its I/O names.
+ *
+ * @example
+ * const session = await createLesionSession(await loadModelFiles(path), { executionProvider: 'cpu' });
+ */
+export async function createLesionSession(model: LoadedModel, opts: SessionOptions = {}): Promise<LesionSession> {
+  const ep = opts.executionProvider ?? 'auto';
+  let session: ort.InferenceSession;
+  let provider: 'cpu' | 'cuda' = ep === 'cpu' ? 'cpu' : 'cuda';
+  try {
+    session = await createOrtSession(model.bytes, providerList(ep), opts);
+  } catch (cause) {
+    if (ep !== 'auto') {
+      throw new ModelLoadError(ErrorCode.MODEL_LOAD_FAILED, `onnxruntime could not load ${model.modelPath} (${ep})`, {
+        cause,
+      });
+    }
+    // auto: the CUDA provider library is absent on CPU hosts; retry on CPU alone.
+    provider = 'cpu';
+    try {
+      session = await createOrtSession(model.bytes, ['cpu'], opts);
+    } catch (cause2) {
+      throw new ModelLoadError(ErrorCode.MODEL_LOAD_FAILED, `onnxruntime could not load ${model.modelPath}`, {
+        cause: cause2,
+      });
+    }
+  }
+  const problems = checkIoNames(session, model.contract);
+  if (problems.length > 0) {
+    await session.release();
+    throw new ModelLoadError(ErrorCode.CONTRACT_MISMATCH, `model I/O does not match its sidecar: ${problems.join('; ')}`, {
+      details: { problems },
+    });
+  }
+  const { contract } = model;
+  const { height, width } = contract.input;
+  return {
+    contract,
+    provider,
+    async run(images: Uint8Array, batch: number): Promise<ModelOutputs> {
+      const expected = batch * height * width * 3;
+      if (images.length !== expected) {
+        throw new InferenceError(`input has ${images.length} bytes, expected ${expected} for [${batch},${height},${width},3]`);
+      }
+      const input = new ort.Tensor('uint8', images, [batch, height, width, 3]);
+      let out: ort.InferenceSession.OnnxValueMapType;
+      try {
+        out = await session.run({ [contract.input.name]: input });
+      } catch (cause) {
+        // dims and dtype only: never log pixel data
+        throw new InferenceError(`onnxruntime run failed for uint8 [${batch},${height},${width},3]`, { cause });
+      }
+      const ood = contract.outputs.oodScore ? out[contract.outputs.oodScore.name] : undefined;
+      return {
+        batch,
+        height,
+        width,
+        mask: out[contract.outputs.mask.name]!.data as Float32Array,
+        scores: out[contract.outputs.scores.name]!.data as Float32Array,
+        oodScore: ood ? (ood.data as Float32Array) : null,
+      };
+    },
+    async dispose() {
+      await session.release();
+    },
+  };
+}

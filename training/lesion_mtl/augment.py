@@ -1,0 +1,51 @@
+"""Batch augmentation for dermoscopy on float tensors (no extra dependencies).
+
+Dermoscopic images have no canonical orientation, so flips and any rotation are label-
+preserving; scale covers lesion size; colour jitter covers device and illumination drift."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def augment_batch(images: torch.Tensor, masks: torch.Tensor, gen: torch.Generator,
+                  rotate_deg: float = 180.0, scale=(0.8, 1.25), translate: float = 0.08,
+                  colour: float = 0.15) -> tuple[torch.Tensor, torch.Tensor]:
+    """images: float [N,3,H,W] in [0,255]; masks: float [N,1,H,W] in {0,1}."""
+    n, _, h, w = images.shape
+    rnd = lambda *s: torch.rand(*s, generator=gen)  # noqa: E731
+    angle = (rnd(n) * 2 - 1) * math.radians(rotate_deg)
+    s = torch.exp(torch.empty(n).uniform_(math.log(scale[0]), math.log(scale[1]), generator=gen))
+    flip_x = torch.where(rnd(n) < 0.5, -1.0, 1.0)
+    flip_y = torch.where(rnd(n) < 0.5, -1.0, 1.0)
+    tx, ty = (rnd(n) * 2 - 1) * translate, (rnd(n) * 2 - 1) * translate
+    # affine_grid works in normalised coords; correct for the 4:3 aspect so rotation is rigid.
+    ar = w / h
+    cos, sin = torch.cos(angle) / s, torch.sin(angle) / s
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0] = cos * flip_x
+    theta[:, 0, 1] = -sin * flip_y / ar
+    theta[:, 1, 0] = sin * flip_x * ar
+    theta[:, 1, 1] = cos * flip_y
+    theta[:, 0, 2] = tx
+    theta[:, 1, 2] = ty
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    images = F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    masks = F.grid_sample(masks, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    masks = (masks > 0.5).float()
+    # colour: brightness, contrast, saturation, per-channel gain (white balance), gamma
+    b = 1 + (rnd(n, 1, 1, 1) * 2 - 1) * colour
+    c = 1 + (rnd(n, 1, 1, 1) * 2 - 1) * colour
+    sat = 1 + (rnd(n, 1, 1, 1) * 2 - 1) * colour
+    gain = 1 + (rnd(n, 3, 1, 1) * 2 - 1) * colour / 2
+    gamma = torch.exp((rnd(n, 1, 1, 1) * 2 - 1) * colour)
+    x = images / 255.0
+    x = x.clamp(0, 1) ** gamma
+    grey = x.mean(dim=1, keepdim=True)
+    x = grey + (x - grey) * sat
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    x = (x - mean) * c + mean
+    x = x * b * gain
+    return (x.clamp(0, 1) * 255.0), masks

@@ -1,0 +1,273 @@
+"""Train → select on Validation → calibrate → export, from one JSON config.
+
+    python3 training/train.py --config training/configs/default.json
+    python3 training/train.py --config ... --export-only   # re-run selection/export on a run dir
+
+Every epoch writes runs/<name>/last.pt and a JSON log line; the best epoch on Validation
+(mean Jaccard + mean AUC) is kept as best.pt. Test_v2 is never read here.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+
+from .augment import augment_batch
+from .data import CLASSES, load_split
+from .export import export_model
+from .losses import balanced_bce_loss, dice_bce_loss
+from .metrics import jaccard_per_image, roc_auc
+from .model import LesionMTL, load_imagenet_encoder
+
+DEFAULTS = {
+    "name": "lesion-mtl",
+    "version": "1.0.0",
+    "data": "../shared/data/isic2017",
+    "pretrained": "../shared/pretrained/mobilenet_v2_imagenet.npz",
+    "run_dir": "runs/default",
+    "output": "models",
+    "height": 192,
+    "width": 256,
+    "epochs": 20,
+    "batch_size": 16,
+    "lr": 1e-3,
+    "encoder_lr": 4e-4,
+    "weight_decay": 1e-4,
+    "warmup_epochs": 1,
+    "cls_weight": 1.0,
+    "ema_decay": 0.995,
+    "seed": 17,
+    "threads": 2,
+    "limit_train": None,
+    "limit_val": None,
+    "width_mult": 1.0,
+    "decoder_channels": [96, 64, 32, 24],
+    "dropout": 0.3,
+    "tta_candidates": ["none", "hflip"],
+    "sensitivity_target": 0.89,
+    "parity_images": 4,
+    "selection": "jaccard+mean_auc",
+}
+
+
+def load_config(path: str | None, overrides: dict) -> dict:
+    cfg = dict(DEFAULTS)
+    if path:
+        with open(path) as f:
+            user = json.load(f)
+        unknown = sorted(set(user) - set(DEFAULTS))
+        if unknown:
+            raise SystemExit(f"unknown config keys in {path}: {unknown}; valid: {sorted(DEFAULTS)}")
+        cfg.update(user)
+    cfg.update({k: v for k, v in overrides.items() if v is not None})
+    return cfg
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+class Ema:
+    """Exponential moving average of all parameters and buffers (evaluated, exported)."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.decay = decay
+        self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        for k, v in model.state_dict().items():
+            if v.dtype.is_floating_point:
+                self.shadow[k].mul_(self.decay).add_(v.detach(), alpha=1 - self.decay)
+            else:
+                self.shadow[k].copy_(v)
+
+
+@torch.no_grad()
+def predict(model: LesionMTL, images: np.ndarray, tta: str = "none", batch: int = 32):
+    """Returns mask probabilities [N,H,W], score logits [N,2] and embeddings [N,D]."""
+    model.eval()
+    masks, scores, embs = [], [], []
+    for i in range(0, len(images), batch):
+        x = torch.from_numpy(images[i:i + batch]).permute(0, 3, 1, 2).float()
+        m, s, e = model(x)
+        if tta == "hflip":
+            m2, s2, _ = model(torch.flip(x, dims=[3]))
+            m = (m + torch.flip(m2, dims=[3])) / 2
+            s = (s + s2) / 2
+        masks.append(torch.sigmoid(m[:, 0]).numpy())
+        scores.append(s.numpy())
+        embs.append(e.numpy())
+    return np.concatenate(masks), np.concatenate(scores), np.concatenate(embs)
+
+
+def evaluate(model: LesionMTL, split, tta: str = "none") -> dict:
+    probs, logits, _ = predict(model, split.images, tta)
+    jac = jaccard_per_image(probs > 0.5, split.masks > 0)
+    aucs = {c: roc_auc(logits[:, i], split.labels[:, i]) for i, c in enumerate(CLASSES)}
+    valid = [a for a in aucs.values() if a is not None]
+    mean_auc = float(np.mean(valid)) if valid else 0.0
+    return {
+        "jaccard": float(jac.mean()),
+        "thresholded_jaccard": float(np.where(jac >= 0.65, jac, 0).mean()),
+        "auc": aucs,
+        "mean_auc": mean_auc,
+        "score": float(jac.mean()) + mean_auc,
+    }
+
+
+def lr_factor(step: int, total: int, warmup: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def build_model(cfg: dict) -> LesionMTL:
+    return LesionMTL(decoder_channels=tuple(cfg["decoder_channels"]), dropout=cfg["dropout"],
+                     width_mult=cfg["width_mult"])
+
+
+def train(cfg: dict) -> None:
+    torch.set_num_threads(cfg["threads"])
+    gen = seed_everything(cfg["seed"])
+    os.makedirs(cfg["run_dir"], exist_ok=True)
+    with open(os.path.join(cfg["run_dir"], "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    size = (cfg["height"], cfg["width"])
+    cache = os.path.join(".cache", "isic")
+    t0 = time.time()
+    tr = load_split(cfg["data"], "Training", size, cfg["limit_train"], cache)
+    va = load_split(cfg["data"], "Validation", size, cfg["limit_val"], cache)
+    print(f"data: {len(tr.ids)} train / {len(va.ids)} val in {time.time() - t0:.1f}s", flush=True)
+
+    model = build_model(cfg)
+    if cfg["pretrained"] and os.path.exists(cfg["pretrained"]):
+        n = load_imagenet_encoder(model, cfg["pretrained"])
+        print(f"encoder: {n} ImageNet tensors loaded", flush=True)
+    else:
+        print("encoder: no ImageNet weights found; training from scratch", flush=True)
+    for p in model.frozen_parameters():
+        p.requires_grad_(False)
+    enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    enc_ids = {id(p) for p in model.encoder.parameters()}
+    other = [p for p in model.parameters() if id(p) not in enc_ids]
+    opt = torch.optim.AdamW([{"params": enc_params, "lr": cfg["encoder_lr"]},
+                             {"params": other, "lr": cfg["lr"]}], weight_decay=cfg["weight_decay"])
+    base_lrs = [g["lr"] for g in opt.param_groups]
+    pos = tr.labels.sum(axis=0)
+    pos_weight = torch.tensor((len(tr.labels) - pos) / np.maximum(pos, 1), dtype=torch.float32)
+    ema = Ema(model, cfg["ema_decay"])
+
+    bs = cfg["batch_size"]
+    steps_per_epoch = max(1, len(tr.ids) // bs)
+    total = steps_per_epoch * cfg["epochs"]
+    warmup = steps_per_epoch * cfg["warmup_epochs"]
+    start_epoch, best = 0, -1.0
+    last_path = os.path.join(cfg["run_dir"], "last.pt")
+    if os.path.exists(last_path):  # resume after an interruption
+        ck = torch.load(last_path, map_location="cpu")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        ema.shadow = ck["ema"]
+        start_epoch, best = ck["epoch"] + 1, ck["best"]
+        gen.set_state(ck["gen"])
+        print(f"resumed at epoch {start_epoch}", flush=True)
+
+    log = open(os.path.join(cfg["run_dir"], "log.jsonl"), "a")
+    eval_model = build_model(cfg)
+    for epoch in range(start_epoch, cfg["epochs"]):
+        model.train()
+        model.freeze_encoder_bn()
+        perm = torch.randperm(len(tr.ids), generator=gen).numpy()
+        t_ep, sums = time.time(), np.zeros(2)
+        for it in range(steps_per_epoch):
+            step = epoch * steps_per_epoch + it
+            for g, base in zip(opt.param_groups, base_lrs):
+                g["lr"] = base * lr_factor(step, total, warmup)
+            idx = perm[it * bs:(it + 1) * bs]
+            x = torch.from_numpy(tr.images[idx]).permute(0, 3, 1, 2).float()
+            m = torch.from_numpy(tr.masks[idx]).unsqueeze(1).float()
+            y = torch.from_numpy(tr.labels[idx])
+            x, m = augment_batch(x, m, gen)
+            mask_logits, scores, _ = model(x)
+            seg = dice_bce_loss(mask_logits, m)
+            cls = balanced_bce_loss(scores, y, pos_weight)
+            loss = seg + cfg["cls_weight"] * cls
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            ema.update(model)
+            sums += [seg.item(), cls.item()]
+        eval_model.load_state_dict(ema.shadow)
+        metrics = evaluate(eval_model, va)
+        improved = metrics["score"] > best
+        if improved:
+            best = metrics["score"]
+            torch.save({"model": ema.shadow, "epoch": epoch, "val": metrics},
+                       os.path.join(cfg["run_dir"], "best.pt"))
+        entry = {"epoch": epoch, "seg_loss": sums[0] / steps_per_epoch, "cls_loss": sums[1] / steps_per_epoch,
+                 "val": metrics, "best": improved, "seconds": round(time.time() - t_ep, 1)}
+        log.write(json.dumps(entry) + "\n")
+        log.flush()
+        print(json.dumps(entry), flush=True)
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "ema": ema.shadow, "epoch": epoch,
+                    "best": best, "gen": gen.get_state()}, last_path)
+    log.close()
+    with open(os.path.join(cfg["run_dir"], "train_seconds.txt"), "a") as f:
+        f.write(f"{time.time() - t0:.0f}\n")
+
+
+def finish(cfg: dict) -> dict:
+    """Select TTA on Validation, calibrate, fit the OOD gate, export ONNX + sidecar."""
+    torch.set_num_threads(cfg["threads"])
+    size = (cfg["height"], cfg["width"])
+    cache = os.path.join(".cache", "isic")
+    tr = load_split(cfg["data"], "Training", size, cfg["limit_train"], cache)
+    va = load_split(cfg["data"], "Validation", size, cfg["limit_val"], cache)
+    ck = torch.load(os.path.join(cfg["run_dir"], "best.pt"), map_location="cpu")
+    model = build_model(cfg)
+    model.load_state_dict(ck["model"])
+    model.eval()
+    seconds = 0.0
+    path = os.path.join(cfg["run_dir"], "train_seconds.txt")
+    if os.path.exists(path):
+        seconds = sum(float(x) for x in open(path).read().split())
+    info = {
+        "best_epoch": ck["epoch"],
+        "train_seconds": seconds,
+        "torch": torch.__version__,
+        "hardware": f"{platform.machine()} CPU x{cfg['threads']} threads" if not torch.cuda.is_available()
+        else torch.cuda.get_device_name(0),
+        "python": sys.version.split()[0],
+    }
+    return export_model(cfg, model, tr, va, evaluate, predict, info)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", help="JSON config (keys: see DEFAULTS in training/lesion_mtl/train.py)")
+    ap.add_argument("--data")
+    ap.add_argument("--epochs", type=int)
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--run-dir", dest="run_dir")
+    ap.add_argument("--output")
+    ap.add_argument("--export-only", action="store_true", help="skip training; export best.pt of run_dir")
+    args = ap.parse_args(argv)
+    cfg = load_config(args.config, {"data": args.data, "epochs": args.epochs, "seed": args.seed,
+                                    "run_dir": args.run_dir, "output": args.output})
+    if not args.export_only:
+        train(cfg)
+    sidecar = finish(cfg)
+    print(json.dumps({"exported": sidecar["files"], "validation": sidecar["metrics"]["validation"]}, indent=2))
