@@ -11,6 +11,7 @@ export const ErrorCode = {
   CORRUPT_IMAGE: 'CORRUPT_IMAGE',
   TOO_LARGE: 'TOO_LARGE',
   TOO_SMALL: 'TOO_SMALL',
+  UNSUPPORTED_ASPECT_RATIO: 'UNSUPPORTED_ASPECT_RATIO',
   OBJECT_NOT_FOUND: 'OBJECT_NOT_FOUND',
   MALFORMED_MESSAGE: 'MALFORMED_MESSAGE',
   KEY_REJECTED: 'KEY_REJECTED',
@@ -34,18 +35,21 @@ export abstract class LesionError extends Error {
   }
 }
 
+export type InputErrorCode =
+  | typeof ErrorCode.EMPTY_OBJECT
+  | typeof ErrorCode.UNSUPPORTED_FORMAT
+  | typeof ErrorCode.CORRUPT_IMAGE
+  | typeof ErrorCode.TOO_LARGE
+  | typeof ErrorCode.TOO_SMALL
+  | typeof ErrorCode.UNSUPPORTED_ASPECT_RATIO
+  | typeof ErrorCode.OBJECT_NOT_FOUND
+  | typeof ErrorCode.KEY_REJECTED;
+
 /** The upload itself is unusable: permanent, answered with error.json, never retried. */
 export class InputError extends LesionError {
   readonly retryable = false;
   constructor(
-    readonly code:
-      | typeof ErrorCode.EMPTY_OBJECT
-      | typeof ErrorCode.UNSUPPORTED_FORMAT
-      | typeof ErrorCode.CORRUPT_IMAGE
-      | typeof ErrorCode.TOO_LARGE
-      | typeof ErrorCode.TOO_SMALL
-      | typeof ErrorCode.OBJECT_NOT_FOUND
-      | typeof ErrorCode.KEY_REJECTED,
+    readonly code: InputErrorCode,
     message: string,
     options?: { cause?: unknown; details?: Record<string, unknown> },
   ) {
@@ -90,4 +94,12 @@ export class ConfigError extends LesionError {
 
 export function isLesionError(e: unknown): e is LesionError {
   return e instanceof LesionError;
+}
+
+/** TOO_LARGE for an object whose byte size exceeds the configured limit. */
+export function objectTooLarge(bytes: number, maxBytes: number): InputError {
+  const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
+  return new InputError(ErrorCode.TOO_LARGE, `The upload is ${mb(bytes)} MB, above the ${mb(maxBytes)} MB limit.`, {
+    details: { bytes, maxBytes },
+  });
 }

@@ -1,0 +1,56 @@
+// GPU worker entry (ECS service on GPU instances): long-polls the same queue the Lambda reads
+// and batches queued images into one CUDA inference. Only wiring lives here.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
+import { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
+import { createEventBridgePublisher } from '../../src/service/publish.js';
+import { SqsMessageQueue } from '../../src/service/sqs-queue.js';
+import { observeWith } from '../../src/service/telemetry.js';
+import { QueueWorker } from '../../src/service/worker.js';
+import { createS3Client, S3ObjectStore } from '../../src/storage/s3.js';
+
+const logger = new Logger({ serviceName: 'lesion-gpu-worker' });
+const metrics = new Metrics({ namespace: 'LesionMtl', serviceName: 'lesion-gpu-worker' });
+
+async function main(): Promise<void> {
+  const queueUrl = process.env.LESION_QUEUE_URL;
+  if (!queueUrl) throw new ConfigError('LESION_QUEUE_URL is not set: the worker needs the queue to poll');
+  const maxBatch = Number(process.env.LESION_MAX_BATCH ?? '16');
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ConfigError(`LESION_MAX_BATCH=${process.env.LESION_MAX_BATCH}: expected an integer >= 1`);
+  const config = loadConfig();
+  // A corrupt or missing model stops the worker here, before it takes any message.
+  const analyzer = await LesionAnalyzer.create({ config });
+  logger.info('worker ready', { model: analyzer.modelInfo, maxBatch });
+  const worker = new QueueWorker(
+    new SqsMessageQueue(new SQSClient({}), queueUrl),
+    {
+      analyzer,
+      store: new S3ObjectStore(createS3Client()),
+      config,
+      publisher: config.eventBusName ? createEventBridgePublisher(config.eventBusName) : undefined,
+    },
+    {
+      maxBatch,
+      observer: observeWith(logger, metrics),
+      onError: (e) => logger.error('batch failed; messages will be redelivered', { error: String(e) }),
+    },
+  );
+  const shutdown = async (signal: string) => {
+    logger.info('stopping after the batch in flight', { signal });
+    await worker.stop();
+    metrics.publishStoredMetrics();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  setInterval(() => metrics.publishStoredMetrics(), 60_000).unref();
+  await worker.run();
+}
+
+main().catch((e) => {
+  logger.error('worker failed to start', { error: String(e), cause: String((e as Error).cause ?? '') });
+  process.exit(1);
+});

@@ -1,0 +1,164 @@
+// sharp lives in src/image/ only.
+import sharp, { type Metadata } from 'sharp';
+import { ErrorCode, InputError, type InputErrorCode } from '../errors.js';
+
+/** Formats a dermoscopy upload may come in; everything else is UNSUPPORTED_FORMAT. */
+export const SUPPORTED_FORMATS = ['jpeg', 'png', 'webp', 'tiff', 'gif', 'heif', 'avif'] as const;
+
+export interface DecodeLimits {
+  readonly maxPixels: number;
+  readonly minSide: number;
+  readonly maxAspectRatio: number;
+  /** Longest side of the retained display-orientation copy (overlay base). */
+  readonly overlayMaxSide: number;
+}
+
+export interface RgbImage {
+  /** Interleaved 8-bit sRGB, 3 channels, row-major. */
+  readonly data: Buffer;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface DecodedImage {
+  /** Source format as sharp reports it (jpeg, png, …). */
+  readonly format: string;
+  /** Size as displayed, i.e. after EXIF orientation: the size of the output mask. */
+  readonly width: number;
+  readonly height: number;
+  /** EXIF orientation tag (1 = none). */
+  readonly exifOrientation: number;
+  /** True when the displayed image is portrait and was rotated 90° clockwise for the model. */
+  readonly rotatedForModel: boolean;
+  /** Colour facts worth flagging: the conversions applied to reach 8-bit sRGB. */
+  readonly conversions: readonly string[];
+  /** Display-orientation copy, long side <= overlayMaxSide (never upscaled). */
+  readonly preview: RgbImage;
+  /** Model input: landscape, exactly the contract's width x height. */
+  readonly modelInput: RgbImage;
+}
+
+function inputError(code: InputErrorCode, message: string, cause?: unknown): InputError {
+  return new InputError(code, message, { cause });
+}
+
+/** Fit (w, h) inside a box of longest side `max`, never upscaling. */
+export function fitWithin(width: number, height: number, max: number): { width: number; height: number } {
+  const scale = Math.min(1, max / Math.max(width, height));
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/**
+ * Decode an upload once: header checks first (format, frames, pixel budget — before any pixel
+ * is decoded, so a decompression bomb costs nothing), then one decode with shrink-on-load to
+ * the preview size, then the model input from that preview.
+ *
+ * @example
+ * const img = await decodeImage(bytes, { maxPixels: 60e6, minSide: 32, maxAspectRatio: 4, overlayMaxSide: 1024 }, { width: 256, height: 192 });
+ */
+export async function decodeImage(
+  bytes: Uint8Array,
+  limits: DecodeLimits,
+  modelSize: { width: number; height: number },
+): Promise<DecodedImage> {
+  if (bytes.length === 0) throw inputError(ErrorCode.EMPTY_OBJECT, 'The uploaded object is empty (0 bytes).');
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (cause) {
+    throw inputError(
+      ErrorCode.UNSUPPORTED_FORMAT,
+      'The upload is not an image format we can read (expected JPEG, PNG, WebP, TIFF, HEIF/AVIF or GIF).',
+      cause,
+    );
+  }
+  const format = meta.format ?? 'unknown';
+  if (!(SUPPORTED_FORMATS as readonly string[]).includes(format)) {
+    throw inputError(
+      ErrorCode.UNSUPPORTED_FORMAT,
+      `Images in ${format.toUpperCase()} format are not supported; upload a JPEG or PNG photo.`,
+    );
+  }
+  if ((meta.pages ?? 1) > 1) {
+    throw inputError(
+      ErrorCode.UNSUPPORTED_FORMAT,
+      `The upload has ${meta.pages} frames (animated or multi-page); upload a single still photo.`,
+    );
+  }
+  const rawW = meta.width ?? 0;
+  const rawH = meta.height ?? 0;
+  if (rawW * rawH > limits.maxPixels) {
+    throw inputError(
+      ErrorCode.TOO_LARGE,
+      `The image is ${rawW}x${rawH} (${((rawW * rawH) / 1e6).toFixed(1)} MP), above the ${(limits.maxPixels / 1e6).toFixed(0)} MP limit.`,
+    );
+  }
+  const orientation = meta.orientation ?? 1;
+  const swap = orientation >= 5 && orientation <= 8;
+  const width = swap ? rawH : rawW;
+  const height = swap ? rawW : rawH;
+  if (Math.min(width, height) < limits.minSide) {
+    throw inputError(
+      ErrorCode.TOO_SMALL,
+      `The image is ${width}x${height}; the shorter side must be at least ${limits.minSide} pixels.`,
+    );
+  }
+  const aspect = Math.max(width, height) / Math.min(width, height);
+  if (aspect > limits.maxAspectRatio) {
+    throw inputError(
+      ErrorCode.UNSUPPORTED_ASPECT_RATIO,
+      `The image is ${width}x${height} (${aspect.toFixed(1)}:1); dermoscopy photos are at most ${limits.maxAspectRatio}:1.`,
+    );
+  }
+
+  const conversions: string[] = [];
+  if (meta.space && meta.space !== 'srgb') conversions.push(`colourspace ${meta.space} -> srgb`);
+  if (meta.hasAlpha) conversions.push('alpha flattened on black');
+  if (meta.depth && meta.depth !== 'uchar') conversions.push(`depth ${meta.depth} -> 8-bit`);
+  if (orientation !== 1) conversions.push(`exif orientation ${orientation} applied`);
+
+  const pv = fitWithin(width, height, limits.overlayMaxSide);
+  let preview: RgbImage;
+  try {
+    const { data, info } = await sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error' })
+      .rotate() // EXIF orientation → display orientation
+      .resize(pv.width, pv.height, { fit: 'fill', fastShrinkOnLoad: true })
+      .flatten({ background: '#000000' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
+    preview = { data, width: info.width, height: info.height };
+  } catch (cause) {
+    throw inputError(
+      ErrorCode.CORRUPT_IMAGE,
+      `The ${format.toUpperCase()} file is damaged or truncated and cannot be decoded.`,
+      cause,
+    );
+  }
+  const rotatedForModel = height > width;
+  const modelInput = await toModelInput(preview, modelSize, rotatedForModel);
+  return {
+    format,
+    width,
+    height,
+    exifOrientation: orientation,
+    rotatedForModel,
+    conversions,
+    preview,
+    modelInput,
+  };
+}
+
+/** Resize (and for portrait images rotate 90° clockwise) to the model's landscape input. */
+export async function toModelInput(
+  preview: RgbImage,
+  size: { width: number; height: number },
+  rotate: boolean,
+): Promise<RgbImage> {
+  let img = sharp(preview.data, { raw: { width: preview.width, height: preview.height, channels: 3 } });
+  if (rotate) img = img.rotate(90);
+  const data = await img.resize(size.width, size.height, { fit: 'fill' }).raw().toBuffer();
+  return { data, width: size.width, height: size.height };
+}

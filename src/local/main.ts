@@ -1,0 +1,81 @@
+// `npm start [folder] [--out dir]`: the whole pipeline on this machine, no AWS account.
+// An embedded S3-compatible server on 127.0.0.1 receives the uploads; its ObjectCreated events
+// go through the same batch core as the Lambda; results are copied to --out and listed.
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { PACKAGE_ROOT } from '../config.js';
+import { LocalPipeline } from './pipeline.js';
+
+const IMAGE_EXT = /\.(jpe?g|png|webp|tiff?|gif|heic|heif|avif)$/i;
+
+function parseArgs(argv: string[]): { input: string; out: string } {
+  let input = path.join(PACKAGE_ROOT, 'samples');
+  let out = path.resolve('out/local');
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--out') out = path.resolve(argv[++i] ?? out);
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: npm start -- [folder of images] [--out dir]   (default: the bundled samples/)');
+      process.exit(0);
+    } else input = path.resolve(a);
+  }
+  return { input, out };
+}
+
+async function main(): Promise<void> {
+  const { input, out } = parseArgs(process.argv.slice(2));
+  const files = (await readdir(input)).filter((f) => IMAGE_EXT.test(f)).sort();
+  if (files.length === 0) throw new Error(`no images (${IMAGE_EXT.source}) in ${input}`);
+  const pipeline = await LocalPipeline.start({ printEvents: (line) => console.log(`  ${line}`) });
+  console.log(`local S3 at ${pipeline.s3.endpoint} (bucket ${pipeline.bucket}); model ${pipeline.analyzer.modelInfo.name} ${pipeline.analyzer.modelInfo.version} on ${pipeline.analyzer.modelInfo.executionProvider}`);
+  try {
+    for (const f of files) await pipeline.upload(`${pipeline.config.uploadsPrefix}${f}`, await readFile(path.join(input, f)));
+    console.log(`uploaded ${files.length} images; processing ${pipeline.pending} S3 notifications\n`);
+    console.log('events that would be published to EventBridge:');
+    await pipeline.drain();
+    const rows: string[][] = [['image', 'status', 'melanoma', 'seb. keratosis', 'lesion area', 'flags / error', 'outputs']];
+    for (const o of pipeline.outcomes) {
+      if (o.status !== 'ok' && o.status !== 'error') continue;
+      const dir = path.join(out, o.keys!.prefix.slice(pipeline.config.resultsPrefix.length));
+      await mkdir(dir, { recursive: true });
+      const names = o.status === 'ok' ? ['mask.png', 'overlay.png', 'result.json', 'report.fhir.json'] : ['error.json'];
+      for (const name of names) {
+        const r = await pipeline.s3.client.send(new GetObjectCommand({ Bucket: pipeline.bucket, Key: o.keys!.prefix + name }));
+        await writeFile(path.join(dir, name), Buffer.from(await r.Body!.transformToByteArray()));
+      }
+      if (o.status === 'ok') {
+        const c = o.result.classification;
+        const mark = (x: { probability: number; positive: boolean }) => `${x.probability.toFixed(3)}${x.positive ? ' +' : ''}`;
+        rows.push([
+          o.result.image.id,
+          c.withheld ? 'ok (withheld)' : 'ok',
+          mark(c.melanoma),
+          mark(c.seborrheicKeratosis),
+          `${(o.result.segmentation.areaFraction * 100).toFixed(1)}%`,
+          o.result.quality.flags.join(',') || '-',
+          path.relative(process.cwd(), path.join(dir, 'mask.png')),
+        ]);
+      } else {
+        rows.push([o.error.image.id, 'error', '-', '-', '-', o.error.error.code, path.relative(process.cwd(), path.join(dir, 'error.json'))]);
+      }
+    }
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    console.log('');
+    for (const [n, r] of rows.entries()) {
+      console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+      if (n === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+    }
+    console.log(`\n'+' = above the model's decision threshold (89% sensitivity on ISIC 2017 Validation). Decision support, not a diagnosis.`);
+    console.log(`results (mask.png at original size, overlay.png, result.json, report.fhir.json) in ${path.relative(process.cwd(), out) || '.'}`);
+    if (pipeline.deadLetters.length > 0) console.log(`${pipeline.deadLetters.length} message(s) dead-lettered`);
+  } finally {
+    await pipeline.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(`lesion local run failed: ${(e as Error).message}`);
+  if ((e as Error).cause) console.error(`  cause: ${String((e as Error).cause)}`);
+  process.exit(1);
+});

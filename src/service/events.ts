@@ -1,0 +1,55 @@
+import { MessageError } from '../errors.js';
+import { decodeS3EventKey } from '../storage/keys.js';
+
+/** One uploaded object named by an S3 ObjectCreated notification. */
+export interface UploadRef {
+  readonly bucket: string;
+  /** Decoded key (S3 events URL-encode keys). */
+  readonly key: string;
+  readonly size: number | null;
+  readonly eTag: string | null;
+}
+
+interface S3NotificationRecord {
+  eventSource?: string;
+  eventName?: string;
+  s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string } };
+}
+
+/**
+ * Parse an SQS message body holding an S3 event notification into upload references.
+ * S3's `s3:TestEvent` (sent when a notification is configured) yields no uploads.
+ * Throws MessageError for anything else that is not an S3 notification.
+ *
+ * @example
+ * parseS3Notification('{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"uploads/a+b.jpg","size":10}}}]}')
+ */
+export function parseS3Notification(body: string): UploadRef[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (cause) {
+    throw new MessageError(`The queue message is not JSON (${body.length} bytes).`, { cause });
+  }
+  const obj = parsed as { Records?: unknown; Event?: string };
+  if (obj && obj.Event === 's3:TestEvent') return [];
+  if (!obj || !Array.isArray(obj.Records)) {
+    throw new MessageError('The queue message is not an S3 event notification (no Records array).');
+  }
+  const refs: UploadRef[] = [];
+  for (const [i, r] of (obj.Records as S3NotificationRecord[]).entries()) {
+    if (r?.eventSource !== 'aws:s3' || !r.eventName?.startsWith('ObjectCreated')) continue;
+    const bucket = r.s3?.bucket?.name;
+    const rawKey = r.s3?.object?.key;
+    if (typeof bucket !== 'string' || typeof rawKey !== 'string' || bucket === '' || rawKey === '') {
+      throw new MessageError(`Record ${i} of the S3 notification has no bucket name or object key.`);
+    }
+    refs.push({
+      bucket,
+      key: decodeS3EventKey(rawKey),
+      size: typeof r.s3?.object?.size === 'number' ? r.s3.object.size : null,
+      eTag: typeof r.s3?.object?.eTag === 'string' ? r.s3.object.eTag : null,
+    });
+  }
+  return refs;
+}

@@ -1,0 +1,39 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { StorageError } from '../errors.js';
+import type { MessageQueue } from './worker.js';
+
+/** MessageQueue over an SQS queue URL. */
+export class SqsMessageQueue implements MessageQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async receive(max: number, waitSeconds: number) {
+    try {
+      const r = await this.client.send(
+        new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: max, WaitTimeSeconds: waitSeconds }),
+      );
+      return (r.Messages ?? []).map((m) => ({ messageId: m.MessageId!, body: m.Body ?? '', receiptHandle: m.ReceiptHandle! }));
+    } catch (cause) {
+      throw new StorageError('SQS ReceiveMessage failed', { cause });
+    }
+  }
+
+  async delete(receiptHandles: string[]): Promise<void> {
+    for (let i = 0; i < receiptHandles.length; i += 10) {
+      const chunk = receiptHandles.slice(i, i + 10);
+      try {
+        await this.client.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.queueUrl,
+            Entries: chunk.map((h, j) => ({ Id: String(j), ReceiptHandle: h })),
+          }),
+        );
+      } catch (cause) {
+        // not deleted = redelivered later; idempotent writes make that harmless
+        throw new StorageError('SQS DeleteMessageBatch failed', { cause });
+      }
+    }
+  }
+}
