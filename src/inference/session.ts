@@ -1,4 +1,7 @@
 // The only module that imports onnxruntime-node.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ErrorCode, InferenceError, ModelLoadError } from '../errors.js';
 import type { LoadedModel, ModelContract } from '../model/contract.js';
@@ -51,9 +54,24 @@ function checkIoNames(session: ort.InferenceSession, contract: ModelContract): s
   return problems;
 }
 
-/** Build the provider list: CUDA first when asked (or auto), CPU always as the fallback. */
-export function providerList(ep: ExecutionProvider): string[] {
-  return ep === 'cpu' ? ['cpu'] : ['cuda', 'cpu'];
+/**
+ * Whether onnxruntime-node's CUDA provider library is installed beside its binding (the npm
+ * package ships CPU only; GPU images add it with ONNXRUNTIME_NODE_INSTALL=cuda12).
+ */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+    const dir = path.join(path.dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
+    return existsSync(path.join(dir, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
+  }
+}
+
+/** Providers to try in order: CUDA when asked (or auto and installed), CPU always as the fallback. */
+export function providerList(ep: ExecutionProvider, cudaInstalled = cudaProviderInstalled()): string[] {
+  if (ep === 'cpu' || (ep === 'auto' && !cudaInstalled)) return ['cpu'];
+  return ['cuda', 'cpu'];
 }
 
 async function createOrtSession(
@@ -80,11 +98,12 @@ async function createOrtSession(
 export async function createLesionSession(model: LoadedModel, opts: SessionOptions = {}): Promise<LesionSession> {
   const ep = opts.executionProvider ?? 'auto';
   let session: ort.InferenceSession;
-  let provider: 'cpu' | 'cuda' = ep === 'cpu' ? 'cpu' : 'cuda';
+  const providers = providerList(ep);
+  let provider: 'cpu' | 'cuda' = providers[0] === 'cuda' ? 'cuda' : 'cpu';
   try {
-    session = await createOrtSession(model.bytes, providerList(ep), opts);
+    session = await createOrtSession(model.bytes, providers, opts);
   } catch (cause) {
-    if (ep !== 'auto') {
+    if (ep !== 'auto' || provider === 'cpu') {
       throw new ModelLoadError(ErrorCode.MODEL_LOAD_FAILED, `onnxruntime could not load ${model.modelPath} (${ep})`, {
         cause,
       });

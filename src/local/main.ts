@@ -4,6 +4,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { formatTable, RESULT_COLUMNS, resultRow, THRESHOLD_NOTE } from '../cli/table.js';
 import { PACKAGE_ROOT } from '../config.js';
 import { LocalPipeline } from './pipeline.js';
 
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     console.log(`uploaded ${files.length} images; processing ${pipeline.pending} S3 notifications\n`);
     console.log('events that would be published to EventBridge:');
     await pipeline.drain();
-    const rows: string[][] = [['image', 'status', 'melanoma', 'seb. keratosis', 'lesion area', 'flags / error', 'outputs']];
+    const rows: string[][] = [RESULT_COLUMNS];
     for (const o of pipeline.outcomes) {
       if (o.status !== 'ok' && o.status !== 'error') continue;
       const dir = path.join(out, o.keys!.prefix.slice(pipeline.config.resultsPrefix.length));
@@ -44,29 +45,11 @@ async function main(): Promise<void> {
         const r = await pipeline.s3.client.send(new GetObjectCommand({ Bucket: pipeline.bucket, Key: o.keys!.prefix + name }));
         await writeFile(path.join(dir, name), Buffer.from(await r.Body!.transformToByteArray()));
       }
-      if (o.status === 'ok') {
-        const c = o.result.classification;
-        const mark = (x: { probability: number; positive: boolean }) => `${x.probability.toFixed(3)}${x.positive ? ' +' : ''}`;
-        rows.push([
-          o.result.image.id,
-          c.withheld ? 'ok (withheld)' : 'ok',
-          mark(c.melanoma),
-          mark(c.seborrheicKeratosis),
-          `${(o.result.segmentation.areaFraction * 100).toFixed(1)}%`,
-          o.result.quality.flags.join(',') || '-',
-          path.relative(process.cwd(), path.join(dir, 'mask.png')),
-        ]);
-      } else {
-        rows.push([o.error.image.id, 'error', '-', '-', '-', o.error.error.code, path.relative(process.cwd(), path.join(dir, 'error.json'))]);
-      }
+      const shown = path.relative(process.cwd(), path.join(dir, names[0]!));
+      rows.push(resultRow(o.status === 'ok' ? o.result : o.error, shown));
     }
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    console.log('');
-    for (const [n, r] of rows.entries()) {
-      console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-      if (n === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-    }
-    console.log(`\n'+' = above the model's decision threshold (89% sensitivity on ISIC 2017 Validation). Decision support, not a diagnosis.`);
+    console.log(`\n${formatTable(rows)}`);
+    console.log(`\n${THRESHOLD_NOTE}`);
     console.log(`results (mask.png at original size, overlay.png, result.json, report.fhir.json) in ${path.relative(process.cwd(), out) || '.'}`);
     if (pipeline.deadLetters.length > 0) console.log(`${pipeline.deadLetters.length} message(s) dead-lettered`);
   } finally {

@@ -78,18 +78,25 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+EMA_FORMAT = 2  # 2: warm-up decay, batch-norm statistics copied (not averaged)
+
+
 class Ema:
-    """Exponential moving average of all parameters and buffers (evaluated, exported)."""
+    """Exponential moving average of the parameters (evaluated, exported). The decay warms up as
+    min(decay, (1 + step) / (10 + step)) so early averages are not dominated by the random init,
+    and batch-norm running statistics are copied: averaging them lags far behind the weights."""
 
     def __init__(self, model: torch.nn.Module, decay: float):
         self.decay = decay
         self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.param_names = {k for k, _ in model.named_parameters()}
 
     @torch.no_grad()
-    def update(self, model: torch.nn.Module) -> None:
+    def update(self, model: torch.nn.Module, step: int) -> None:
+        decay = min(self.decay, (1 + step) / (10 + step))
         for k, v in model.state_dict().items():
-            if v.dtype.is_floating_point:
-                self.shadow[k].mul_(self.decay).add_(v.detach(), alpha=1 - self.decay)
+            if k in self.param_names:
+                self.shadow[k].mul_(decay).add_(v.detach(), alpha=1 - decay)
             else:
                 self.shadow[k].copy_(v)
 
@@ -180,7 +187,10 @@ def train(cfg: dict) -> None:
         ck = torch.load(last_path, map_location="cpu")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
-        ema.shadow = ck["ema"]
+        if ck.get("ema_format") == EMA_FORMAT:
+            ema.shadow = ck["ema"]
+        else:  # an EMA kept by an older rule: restart it from the current weights
+            print("resume: EMA restarted from the current weights (older EMA format)", flush=True)
         start_epoch, best = ck["epoch"] + 1, ck["best"]
         gen.set_state(ck["gen"])
         print(f"resumed at epoch {start_epoch}", flush=True)
@@ -208,7 +218,7 @@ def train(cfg: dict) -> None:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            ema.update(model)
+            ema.update(model, step)
             sums += [seg.item(), cls.item()]
         eval_model.load_state_dict(ema.shadow)
         metrics = evaluate(eval_model, va)
@@ -223,7 +233,7 @@ def train(cfg: dict) -> None:
         log.flush()
         print(json.dumps(entry), flush=True)
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "ema": ema.shadow, "epoch": epoch,
-                    "best": best, "gen": gen.get_state()}, last_path)
+                    "best": best, "gen": gen.get_state(), "ema_format": EMA_FORMAT}, last_path)
     log.close()
     with open(os.path.join(cfg["run_dir"], "train_seconds.txt"), "a") as f:
         f.write(f"{time.time() - t0:.0f}\n")

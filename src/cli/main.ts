@@ -1,0 +1,209 @@
+// The `lesion` command: analyse files, or score the model on a dataset in ISIC 2017 layout.
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, type LesionConfig } from '../config.js';
+import { isLesionError } from '../errors.js';
+import { loadDataset, loadIsic2017Split, type EvalDataset } from '../eval/dataset.js';
+import { evaluateDataset, type Predictor } from '../eval/evaluate.js';
+import { formatMetricsTable, writeReports } from '../eval/report.js';
+import { LesionAnalyzer } from '../pipeline/analyzer.js';
+import type { ErrorResult } from '../pipeline/result.js';
+import { RESULT_SCHEMA_VERSION } from '../pipeline/result.js';
+import { buildFhirReport } from '../service/fhir.js';
+import { classify } from '../processing/classify.js';
+import { resultKeys } from '../storage/keys.js';
+import { progressBar } from './progress.js';
+import { formatTable, RESULT_COLUMNS, resultRow, THRESHOLD_NOTE } from './table.js';
+
+const IMAGE_EXT = /\.(jpe?g|png|webp|tiff?|gif|heic|heif|avif)$/i;
+
+const USAGE = `lesion — dermoscopic lesion segmentation + melanoma / seborrheic keratosis scores
+
+usage:
+  lesion analyze <files or folders…> [--out DIR] [--json]
+  lesion eval --data DIR --split Validation|Test_v2 [--json] [--out DIR]
+  lesion eval --images DIR [--masks DIR] [--labels CSV] [--json] [--out DIR]
+
+common options:
+  --model PATH        ONNX model (its sidecar PATH.json beside it)   [models/lesion-mtl.onnx]
+  --provider P        execution provider: auto | cpu | cuda          [auto]
+  --threads N         onnxruntime intra-op threads (0 = all cores)   [0]
+eval options:
+  --model-thresholds  sensitivity/specificity at the model's own thresholds instead of 0.5
+  --concurrency N     images in flight                               [2]
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`lesion: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function configFrom(values: { model?: string; provider?: string; threads?: string }): LesionConfig {
+  const env = { ...process.env };
+  if (values.model) env.LESION_MODEL_PATH = values.model;
+  if (values.provider) env.LESION_EXECUTION_PROVIDER = values.provider;
+  if (values.threads) env.LESION_INTRA_OP_THREADS = values.threads;
+  return loadConfig(env);
+}
+
+async function collectImages(inputs: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const input of inputs) {
+    const s = await stat(input).catch(() => fail(`no such file or folder: ${input}`));
+    if (s.isDirectory()) {
+      const names = (await readdir(input)).filter((f) => IMAGE_EXT.test(f)).sort();
+      files.push(...names.map((f) => path.join(input, f)));
+    } else files.push(input);
+  }
+  return files;
+}
+
+/** Name of the output folder of one input file: its base name, de-duplicated. */
+function outputId(file: string, used: Set<string>): string {
+  const base = path.basename(file).replace(/[^A-Za-z0-9._-]/g, '_');
+  let id = base;
+  for (let n = 2; used.has(id); n++) id = `${base}-${n}`;
+  used.add(id);
+  return id;
+}
+
+async function analyzeCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string', default: 'out' },
+      json: { type: 'boolean', default: false },
+      model: { type: 'string' },
+      provider: { type: 'string' },
+      threads: { type: 'string' },
+    },
+  });
+  if (positionals.length === 0) fail('analyze needs at least one image file or folder');
+  const files = await collectImages(positionals);
+  if (files.length === 0) fail('no images found');
+  const analyzer = await LesionAnalyzer.create({ config: configFrom(values) });
+  const progress = files.length > 1 && !values.json ? progressBar('analyzing') : () => {};
+  const rows: string[][] = [RESULT_COLUMNS];
+  const results: unknown[] = [];
+  const used = new Set<string>();
+  for (const [i, file] of files.entries()) {
+    const id = outputId(file, used);
+    const dir = path.join(values.out, id);
+    await mkdir(dir, { recursive: true });
+    const keys = resultKeys(id, '');
+    const bytes = await readFile(file);
+    try {
+      const a = await analyzer.analyze(bytes, { id, key: file });
+      const result = {
+        ...a.result,
+        segmentation: { ...a.result.segmentation, maskKey: keys.mask, overlayKey: keys.overlay },
+      };
+      await writeFile(path.join(dir, 'mask.png'), a.maskPng);
+      await writeFile(path.join(dir, 'overlay.png'), a.overlayPng);
+      await writeFile(path.join(dir, 'report.fhir.json'), JSON.stringify(buildFhirReport(result, keys), null, 2) + '\n');
+      await writeFile(path.join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+      results.push(result);
+      rows.push(resultRow(result, path.join(dir, 'mask.png')));
+    } catch (e) {
+      if (!isLesionError(e)) throw e;
+      const error: ErrorResult = {
+        schemaVersion: RESULT_SCHEMA_VERSION,
+        status: 'error',
+        image: { id, bucket: null, key: file, bytes: bytes.length },
+        error: { code: e.code, message: e.message, retryable: false },
+        model: analyzer.modelInfo,
+      };
+      await writeFile(path.join(dir, 'error.json'), JSON.stringify(error, null, 2) + '\n');
+      results.push(error);
+      rows.push(resultRow(error, path.join(dir, 'error.json')));
+    }
+    progress(i + 1, files.length);
+  }
+  await analyzer.dispose();
+  if (values.json) process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
+  else process.stdout.write(`${formatTable(rows)}\n\n${THRESHOLD_NOTE}\n`);
+}
+
+/** The real model as the evaluation engine's predictor: the same decode/infer/postprocess as serving. */
+export function analyzerPredictor(analyzer: LesionAnalyzer): Predictor {
+  return {
+    async predict(imagePath, maskSize) {
+      const decoded = await analyzer.decode(await readFile(imagePath));
+      const [p] = await analyzer.infer([decoded]);
+      const classes = classify(p!.scores, analyzer.contract.classes, analyzer.contract.outputs.scores.kind);
+      const mask = maskSize ? (await analyzer.maskAt(p!, maskSize.width, maskSize.height)).data : null;
+      return {
+        mask,
+        probabilities: { melanoma: classes[0]!.probability, seborrheic_keratosis: classes[1]!.probability },
+      };
+    },
+  };
+}
+
+async function evalCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      data: { type: 'string' },
+      split: { type: 'string' },
+      images: { type: 'string' },
+      masks: { type: 'string' },
+      labels: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      model: { type: 'string' },
+      provider: { type: 'string' },
+      threads: { type: 'string' },
+      'model-thresholds': { type: 'boolean', default: false },
+      concurrency: { type: 'string', default: '2' },
+    },
+  });
+  let dataset: EvalDataset;
+  if (values.data) {
+    if (!values.split) fail('--data needs --split (Training, Validation or Test_v2)');
+    dataset = await loadIsic2017Split(values.data, values.split);
+  } else if (values.images) {
+    dataset = await loadDataset({ images: values.images, masks: values.masks, labels: values.labels });
+  } else fail('eval needs --data DIR --split NAME, or --images DIR');
+  const analyzer = await LesionAnalyzer.create({ config: configFrom(values) });
+  const thresholds = values['model-thresholds']
+    ? { melanoma: analyzer.contract.classes[0]!.threshold, seborrheic_keratosis: analyzer.contract.classes[1]!.threshold }
+    : undefined;
+  const result = await evaluateDataset(dataset, analyzerPredictor(analyzer), {
+    concurrency: Number(values.concurrency),
+    thresholds,
+    onProgress: values.json ? undefined : progressBar(`scoring ${dataset.name}`),
+  });
+  await analyzer.dispose();
+  if (values.json) process.stdout.write(JSON.stringify(result.metrics) + '\n');
+  else {
+    const m = analyzer.modelInfo;
+    process.stdout.write(formatMetricsTable(result.metrics, `${dataset.name} — ${m.name} ${m.version} (${m.sha256.slice(0, 12)})`) + '\n');
+  }
+  if (values.out) {
+    const written = await writeReports(result, values.out);
+    if (!values.json) process.stdout.write(`reports: ${Object.values(written).filter(Boolean).join(', ')}\n`);
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === 'analyze') return analyzeCommand(rest);
+  if (command === 'eval') return evalCommand(rest);
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  fail(`unknown command '${command}' (expected analyze or eval)`);
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  const err = e as Error;
+  process.stderr.write(`lesion: ${err.message}\n`);
+  if (isLesionError(e) && e.details && Object.keys(e.details).length > 0) {
+    process.stderr.write(`  details: ${JSON.stringify(e.details)}\n`);
+  }
+  process.exit(1);
+});

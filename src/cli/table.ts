@@ -1,0 +1,33 @@
+import type { AnalysisResult, ErrorResult } from '../pipeline/result.js';
+
+/** Plain-text table with padded columns and a rule under the header. */
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const lines: string[] = [];
+  rows.forEach((r, n) => {
+    lines.push(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+    if (n === 0) lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
+  });
+  return lines.join('\n');
+}
+
+export const RESULT_COLUMNS = ['image', 'status', 'melanoma', 'seb. keratosis', 'lesion area', 'flags / error', 'outputs'];
+
+/** One table row for an analysis or an error; `+` marks a probability above its threshold. */
+export function resultRow(r: AnalysisResult | ErrorResult, outputPath: string): string[] {
+  if (r.status === 'error') return [r.image.id, 'error', '-', '-', '-', r.error.code, outputPath];
+  const c = r.classification;
+  const mark = (x: { probability: number; positive: boolean }) => `${x.probability.toFixed(3)}${x.positive ? ' +' : ''}`;
+  return [
+    r.image.id,
+    c.withheld ? 'ok (withheld)' : 'ok',
+    mark(c.melanoma),
+    mark(c.seborrheicKeratosis),
+    `${(r.segmentation.areaFraction * 100).toFixed(1)}%`,
+    r.quality.flags.join(',') || '-',
+    outputPath,
+  ];
+}
+
+export const THRESHOLD_NOTE =
+  "'+' = above the model's decision threshold (chosen for 89% sensitivity on ISIC 2017 Validation). Decision support, not a diagnosis.";
