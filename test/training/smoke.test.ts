@@ -1,0 +1,104 @@
+// The training code end to end on a tiny synthetic dataset in ISIC 2017 layout:
+// one short epoch on CPU, export, the contract check, and ONNX/PyTorch parity.
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { PACKAGE_ROOT } from '../../src/config.js';
+import { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
+import { loadConfig } from '../../src/config.js';
+import { checkParity } from './parity.js';
+
+const run = promisify(execFile);
+const PYTHON = process.env.LESION_PYTHON ?? '/usr/bin/python3';
+
+async function pythonHasTorch(): Promise<boolean> {
+  try {
+    await run(PYTHON, ['-c', 'import torch, torchvision, onnx']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** n images per split: a dark ellipse (the "lesion") on a skin-coloured background. */
+async function writeSyntheticIsic(root: string, counts: Record<string, number>): Promise<void> {
+  for (const [split, n] of Object.entries(counts)) {
+    const data = path.join(root, `ISIC-2017_${split}_Data`);
+    const gt = path.join(root, `ISIC-2017_${split}_Part1_GroundTruth`);
+    await mkdir(data, { recursive: true });
+    await mkdir(gt, { recursive: true });
+    const rows = ['image_id,melanoma,seborrheic_keratosis'];
+    for (let i = 0; i < n; i++) {
+      const id = `ISIC_${String(9000000 + i)}`;
+      const rx = 30 + 7 * i;
+      const ellipse = (fill: string, bg: string) =>
+        Buffer.from(
+          `<svg width="128" height="96"><rect width="128" height="96" fill="${bg}"/><ellipse cx="64" cy="48" rx="${rx % 50}" ry="${20 + (i % 3) * 5}" fill="${fill}"/></svg>`,
+        );
+      await sharp(ellipse('#5a3a2a', '#d9a88a')).jpeg().toFile(path.join(data, `${id}.jpg`));
+      await sharp(ellipse('#ffffff', '#000000')).greyscale().png().toFile(path.join(gt, `${id}_segmentation.png`));
+      rows.push(`${id},${i % 3 === 0 ? '1.0' : '0.0'},${i % 3 === 1 ? '1.0' : '0.0'}`);
+    }
+    await writeFile(path.join(root, `ISIC-2017_${split}_Part3_GroundTruth.csv`), rows.join('\r\n') + '\r\n');
+  }
+}
+
+const hasTorch = await pythonHasTorch();
+if (!hasTorch && process.env.CI) throw new Error(`${PYTHON} cannot import torch/torchvision/onnx: .ci/run must install them`);
+const maybe = hasTorch ? describe : describe.skip;
+if (!hasTorch) console.warn(`training smoke test skipped: ${PYTHON} has no torch (apt install python3-torch python3-torchvision python3-onnx)`);
+
+maybe('training smoke test (python3 training/train.py, CPU)', () => {
+  let dir: string;
+  let out: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'lesion-train-'));
+    out = path.join(dir, 'model');
+    await writeSyntheticIsic(path.join(dir, 'data'), { Training: 8, Validation: 6 });
+    await run(
+      PYTHON,
+      [
+        'training/train.py',
+        '--config',
+        'training/configs/smoke.json',
+        '--data',
+        path.join(dir, 'data'),
+        '--run-dir',
+        path.join(dir, 'run'),
+        '--output',
+        out,
+      ],
+      { cwd: PACKAGE_ROOT, env: { ...process.env, PYTHONHASHSEED: '0' }, timeout: 240_000 },
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exports a model that passes the contract check and analyses an image', async () => {
+    // Act
+    const analyzer = await LesionAnalyzer.create({
+      config: { ...loadConfig({}), modelPath: path.join(out, 'lesion-mtl-smoke.onnx'), executionProvider: 'cpu' },
+    });
+    const a = await analyzer.analyze(await sharp({ create: { width: 120, height: 90, channels: 3, background: '#c08060' } }).jpeg().toBuffer(), {
+      id: 'synthetic',
+    });
+    await analyzer.dispose();
+    // Assess
+    expect(analyzer.contract.input).toMatchObject({ height: 96, width: 128, layout: 'NHWC', dtype: 'uint8' });
+    expect(a.result.image).toMatchObject({ width: 120, height: 90 });
+    expect(await sharp(a.maskPng).metadata()).toMatchObject({ width: 120, height: 90, channels: 1 });
+  });
+
+  it('onnxruntime-node reproduces the PyTorch outputs of the exported model', async () => {
+    const r = await checkParity(path.join(out, 'lesion-mtl-smoke.onnx'), path.join(out, 'parity'));
+    expect(r.cases).toBe(2);
+    expect(r.maxScoreDiff).toBeLessThan(1e-3);
+    expect(r.minMaskAgreement).toBeGreaterThan(0.999);
+  });
+});
