@@ -88,7 +88,8 @@ function parseBool(name: string, raw: string): boolean {
 }
 
 function parsePrefix(name: string, raw: string): string {
-  if (raw.startsWith('/') || raw.includes('..')) throw new ConfigError(`${name}=${raw}: expected a relative key prefix`);
+  if (raw.startsWith('/') || raw.includes('..'))
+    throw new ConfigError(`${name}=${raw}: expected a relative key prefix`);
   return raw === '' || raw.endsWith('/') ? raw : `${raw}/`;
 }
 
@@ -135,7 +136,10 @@ export function loadConfig(
   cfg.resultsBucket = get('resultsBucket') ?? '';
   cfg.eventBusName = get('eventBusName') ?? '';
   const merged = { ...cfg, ...overrides };
-  if (merged.uploadsPrefix === merged.resultsPrefix || merged.resultsPrefix.startsWith(merged.uploadsPrefix)) {
+  if (
+    merged.uploadsPrefix === merged.resultsPrefix ||
+    merged.resultsPrefix.startsWith(merged.uploadsPrefix)
+  ) {
     // results under the upload prefix would trigger the function on its own output
     throw new ConfigError(
       `${ENV.resultsPrefix}=${merged.resultsPrefix} lies under ${ENV.uploadsPrefix}=${merged.uploadsPrefix}: outputs would re-trigger the pipeline`,

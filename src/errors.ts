@@ -99,7 +99,11 @@ export function isLesionError(e: unknown): e is LesionError {
 /** TOO_LARGE for an object whose byte size exceeds the configured limit. */
 export function objectTooLarge(bytes: number, maxBytes: number): InputError {
   const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
-  return new InputError(ErrorCode.TOO_LARGE, `The upload is ${mb(bytes)} MB, above the ${mb(maxBytes)} MB limit.`, {
-    details: { bytes, maxBytes },
-  });
+  return new InputError(
+    ErrorCode.TOO_LARGE,
+    `The upload is ${mb(bytes)} MB, above the ${mb(maxBytes)} MB limit.`,
+    {
+      details: { bytes, maxBytes },
+    },
+  );
 }

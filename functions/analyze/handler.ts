@@ -24,7 +24,11 @@ const analyzer = await getSharedAnalyzer({ config });
 logger.info('model loaded', { model: analyzer.modelInfo });
 
 async function core(event: SQSEvent): Promise<SQSBatchResponse> {
-  const response = await handleSqsEvent(event, { analyzer, store, config, publisher }, observeWith(logger, metrics));
+  const response = await handleSqsEvent(
+    event,
+    { analyzer, store, config, publisher },
+    observeWith(logger, metrics),
+  );
   metrics.addMetric('RetriedMessages', MetricUnit.Count, response.batchItemFailures.length);
   return response;
 }

@@ -19,7 +19,8 @@ async function main(): Promise<void> {
   const queueUrl = process.env.LESION_QUEUE_URL;
   if (!queueUrl) throw new ConfigError('LESION_QUEUE_URL is not set: the worker needs the queue to poll');
   const maxBatch = Number(process.env.LESION_MAX_BATCH ?? '16');
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ConfigError(`LESION_MAX_BATCH=${process.env.LESION_MAX_BATCH}: expected an integer >= 1`);
+  if (!Number.isInteger(maxBatch) || maxBatch < 1)
+    throw new ConfigError(`LESION_MAX_BATCH=${process.env.LESION_MAX_BATCH}: expected an integer >= 1`);
   const config = loadConfig();
   // A corrupt or missing model stops the worker here, before it takes any message.
   const analyzer = await LesionAnalyzer.create({ config });

@@ -102,7 +102,10 @@ async function analyzeCommand(args: string[]): Promise<void> {
       };
       await writeFile(path.join(dir, 'mask.png'), a.maskPng);
       await writeFile(path.join(dir, 'overlay.png'), a.overlayPng);
-      await writeFile(path.join(dir, 'report.fhir.json'), JSON.stringify(buildFhirReport(result, keys), null, 2) + '\n');
+      await writeFile(
+        path.join(dir, 'report.fhir.json'),
+        JSON.stringify(buildFhirReport(result, keys), null, 2) + '\n',
+      );
       await writeFile(path.join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
       results.push(result);
       rows.push(resultRow(result, path.join(dir, 'mask.png')));
@@ -122,7 +125,8 @@ async function analyzeCommand(args: string[]): Promise<void> {
     progress(i + 1, files.length);
   }
   await analyzer.dispose();
-  if (values.json) process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
+  if (values.json)
+    process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
   else process.stdout.write(`${formatTable(rows)}\n\n${THRESHOLD_NOTE}\n`);
 }
 
@@ -169,7 +173,10 @@ async function evalCommand(args: string[]): Promise<void> {
   } else fail('eval needs --data DIR --split NAME, or --images DIR');
   const analyzer = await LesionAnalyzer.create({ config: configFrom(values) });
   const thresholds = values['model-thresholds']
-    ? { melanoma: analyzer.contract.classes[0]!.threshold, seborrheic_keratosis: analyzer.contract.classes[1]!.threshold }
+    ? {
+        melanoma: analyzer.contract.classes[0]!.threshold,
+        seborrheic_keratosis: analyzer.contract.classes[1]!.threshold,
+      }
     : undefined;
   const result = await evaluateDataset(dataset, analyzerPredictor(analyzer), {
     concurrency: Number(values.concurrency),
@@ -180,7 +187,12 @@ async function evalCommand(args: string[]): Promise<void> {
   if (values.json) process.stdout.write(JSON.stringify(result.metrics) + '\n');
   else {
     const m = analyzer.modelInfo;
-    process.stdout.write(formatMetricsTable(result.metrics, `${dataset.name} — ${m.name} ${m.version} (${m.sha256.slice(0, 12)})`) + '\n');
+    process.stdout.write(
+      formatMetricsTable(
+        result.metrics,
+        `${dataset.name} — ${m.name} ${m.version} (${m.sha256.slice(0, 12)})`,
+      ) + '\n',
+    );
   }
   if (values.out) {
     const written = await writeReports(result, values.out);

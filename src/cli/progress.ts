@@ -1,5 +1,8 @@
 /** A one-line progress bar on stderr (redrawn in place on a TTY, a line every 10 % otherwise). */
-export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): (done: number, total: number) => void {
+export function progressBar(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): (done: number, total: number) => void {
   const start = Date.now();
   let lastDecile = -1;
   return (done, total) => {

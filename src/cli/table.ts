@@ -5,19 +5,33 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const lines: string[] = [];
   rows.forEach((r, n) => {
-    lines.push(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+    lines.push(
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
     if (n === 0) lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
   });
   return lines.join('\n');
 }
 
-export const RESULT_COLUMNS = ['image', 'status', 'melanoma', 'seb. keratosis', 'lesion area', 'flags / error', 'outputs'];
+export const RESULT_COLUMNS = [
+  'image',
+  'status',
+  'melanoma',
+  'seb. keratosis',
+  'lesion area',
+  'flags / error',
+  'outputs',
+];
 
 /** One table row for an analysis or an error; `+` marks a probability above its threshold. */
 export function resultRow(r: AnalysisResult | ErrorResult, outputPath: string): string[] {
   if (r.status === 'error') return [r.image.id, 'error', '-', '-', '-', r.error.code, outputPath];
   const c = r.classification;
-  const mark = (x: { probability: number; positive: boolean }) => `${x.probability.toFixed(3)}${x.positive ? ' +' : ''}`;
+  const mark = (x: { probability: number; positive: boolean }) =>
+    `${x.probability.toFixed(3)}${x.positive ? ' +' : ''}`;
   return [
     r.image.id,
     c.withheld ? 'ok (withheld)' : 'ok',

@@ -42,6 +42,28 @@ function inputError(code: InputErrorCode, message: string, cause?: unknown): Inp
   return new InputError(code, message, { cause });
 }
 
+const HEIF_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1', 'avif', 'avis']);
+
+/**
+ * The image format named by the first bytes (magic numbers), or null. Used only to tell a
+ * damaged image from a non-image when the header cannot be parsed.
+ *
+ * @example
+ * sniffImageFormat(Buffer.from([0xff, 0xd8, 0xff, 0xe0])) // 'jpeg'
+ */
+export function sniffImageFormat(
+  bytes: Uint8Array,
+): 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'heif' | null {
+  const ascii = (from: number, to: number) => Buffer.from(bytes.subarray(from, to)).toString('latin1');
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (ascii(0, 8) === '\x89PNG\r\n\x1a\n') return 'png';
+  if (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a') return 'gif';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  if (ascii(0, 4) === 'II*\x00' || ascii(0, 4) === 'MM\x00*') return 'tiff';
+  if (ascii(4, 8) === 'ftyp' && HEIF_BRANDS.has(ascii(8, 12))) return 'heif';
+  return null;
+}
+
 /** Fit (w, h) inside a box of longest side `max`, never upscaling. */
 export function fitWithin(width: number, height: number, max: number): { width: number; height: number } {
   const scale = Math.min(1, max / Math.max(width, height));
@@ -66,6 +88,16 @@ export async function decodeImage(
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (cause) {
+    // A recognised signature whose header cannot be parsed is a damaged file (e.g. an upload
+    // cut short), not a foreign format.
+    const sniffed = sniffImageFormat(bytes);
+    if (sniffed) {
+      throw inputError(
+        ErrorCode.CORRUPT_IMAGE,
+        `The ${sniffed.toUpperCase()} file is damaged or truncated and cannot be decoded.`,
+        cause,
+      );
+    }
     throw inputError(
       ErrorCode.UNSUPPORTED_FORMAT,
       'The upload is not an image format we can read (expected JPEG, PNG, WebP, TIFF, HEIF/AVIF or GIF).',
@@ -131,6 +163,14 @@ export async function decodeImage(
     if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
     preview = { data, width: info.width, height: info.height };
   } catch (cause) {
+    if (format === 'heif' && meta.compression === 'hevc') {
+      // sharp's prebuilt libheif reads HEIC headers but has no HEVC decoder
+      throw inputError(
+        ErrorCode.UNSUPPORTED_FORMAT,
+        'HEIC photos (HEVC-compressed HEIF, the iPhone default) cannot be decoded here; export the photo as JPEG and upload it again.',
+        cause,
+      );
+    }
     throw inputError(
       ErrorCode.CORRUPT_IMAGE,
       `The ${format.toUpperCase()} file is damaged or truncated and cannot be decoded.`,

@@ -14,7 +14,12 @@ function planeInput(p: Plane): Sharp {
  * Upsample probability bytes bilinearly to (width, height) and binarise at > threshold,
  * all inside libvips on uint8. Returns a 0/1 plane.
  */
-export async function upsampleMask(prob: Plane, width: number, height: number, threshold = 128): Promise<Plane> {
+export async function upsampleMask(
+  prob: Plane,
+  width: number,
+  height: number,
+  threshold = 128,
+): Promise<Plane> {
   const raw = await planeInput(prob)
     .resize(width, height, { fit: 'fill', kernel: 'linear' })
     .extractChannel(0)
@@ -29,7 +34,12 @@ export async function upsampleMask(prob: Plane, width: number, height: number, t
  * The lesion mask PNG at the original resolution: 1 channel, 0/255, value > threshold.
  * sharp's threshold(t) sets >= t to 255, so t + 1 gives the ISIC "> 128" rule.
  */
-export async function encodeMaskPng(prob: Plane, width: number, height: number, threshold = 128): Promise<Buffer> {
+export async function encodeMaskPng(
+  prob: Plane,
+  width: number,
+  height: number,
+  threshold = 128,
+): Promise<Buffer> {
   return planeInput(prob)
     .resize(width, height, { fit: 'fill', kernel: 'linear' })
     .threshold(threshold + 1)
@@ -49,7 +59,11 @@ export async function encodeBinaryPng(mask: Plane): Promise<Buffer> {
 }
 
 /** Draw the outline of a 0/1 mask (same size as the image) on a copy of the image. */
-export function drawOutline(image: RgbImage, mask: Plane, colour: readonly [number, number, number] = OVERLAY_COLOUR): RgbImage {
+export function drawOutline(
+  image: RgbImage,
+  mask: Plane,
+  colour: readonly [number, number, number] = OVERLAY_COLOUR,
+): RgbImage {
   const thickness = Math.max(2, Math.round(Math.max(image.width, image.height) / 300));
   const edge = outline(mask, thickness);
   const data = Buffer.from(image.data);

@@ -95,7 +95,10 @@ async function createOrtSession(
  * @example
  * const session = await createLesionSession(await loadModelFiles(path), { executionProvider: 'cpu' });
  */
-export async function createLesionSession(model: LoadedModel, opts: SessionOptions = {}): Promise<LesionSession> {
+export async function createLesionSession(
+  model: LoadedModel,
+  opts: SessionOptions = {},
+): Promise<LesionSession> {
   const ep = opts.executionProvider ?? 'auto';
   let session: ort.InferenceSession;
   const providers = providerList(ep);
@@ -104,9 +107,13 @@ export async function createLesionSession(model: LoadedModel, opts: SessionOptio
     session = await createOrtSession(model.bytes, providers, opts);
   } catch (cause) {
     if (ep !== 'auto' || provider === 'cpu') {
-      throw new ModelLoadError(ErrorCode.MODEL_LOAD_FAILED, `onnxruntime could not load ${model.modelPath} (${ep})`, {
-        cause,
-      });
+      throw new ModelLoadError(
+        ErrorCode.MODEL_LOAD_FAILED,
+        `onnxruntime could not load ${model.modelPath} (${ep})`,
+        {
+          cause,
+        },
+      );
     }
     // auto: the CUDA provider library is absent on CPU hosts; retry on CPU alone.
     provider = 'cpu';
@@ -121,9 +128,13 @@ export async function createLesionSession(model: LoadedModel, opts: SessionOptio
   const problems = checkIoNames(session, model.contract);
   if (problems.length > 0) {
     await session.release();
-    throw new ModelLoadError(ErrorCode.CONTRACT_MISMATCH, `model I/O does not match its sidecar: ${problems.join('; ')}`, {
-      details: { problems },
-    });
+    throw new ModelLoadError(
+      ErrorCode.CONTRACT_MISMATCH,
+      `model I/O does not match its sidecar: ${problems.join('; ')}`,
+      {
+        details: { problems },
+      },
+    );
   }
   const { contract } = model;
   const { height, width } = contract.input;
@@ -133,7 +144,9 @@ export async function createLesionSession(model: LoadedModel, opts: SessionOptio
     async run(images: Uint8Array, batch: number): Promise<ModelOutputs> {
       const expected = batch * height * width * 3;
       if (images.length !== expected) {
-        throw new InferenceError(`input has ${images.length} bytes, expected ${expected} for [${batch},${height},${width},3]`);
+        throw new InferenceError(
+          `input has ${images.length} bytes, expected ${expected} for [${batch},${height},${width},3]`,
+        );
       }
       const input = new ort.Tensor('uint8', images, [batch, height, width, 3]);
       let out: ort.InferenceSession.OnnxValueMapType;
@@ -141,7 +154,9 @@ export async function createLesionSession(model: LoadedModel, opts: SessionOptio
         out = await session.run({ [contract.input.name]: input });
       } catch (cause) {
         // dims and dtype only: never log pixel data
-        throw new InferenceError(`onnxruntime run failed for uint8 [${batch},${height},${width},3]`, { cause });
+        throw new InferenceError(`onnxruntime run failed for uint8 [${batch},${height},${width},3]`, {
+          cause,
+        });
       }
       const ood = contract.outputs.oodScore ? out[contract.outputs.oodScore.name] : undefined;
       return {

@@ -1,37 +1,76 @@
 // `npm start [folder] [--out dir]`: the whole pipeline on this machine, no AWS account.
 // An embedded S3-compatible server on 127.0.0.1 receives the uploads; its ObjectCreated events
 // go through the same batch core as the Lambda; results are copied to --out and listed.
+// `npm start -- --serve [port]`: keep it running and serve the upload API (src/api/) on
+// 127.0.0.1, processing uploads as they arrive.
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { formatTable, RESULT_COLUMNS, resultRow, THRESHOLD_NOTE } from '../cli/table.js';
+import { serveLocalPipeline } from '../api/local.js';
 import { PACKAGE_ROOT } from '../config.js';
 import { LocalPipeline } from './pipeline.js';
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|tiff?|gif|heic|heif|avif)$/i;
 
-function parseArgs(argv: string[]): { input: string; out: string } {
+function parseArgs(argv: string[]): { input: string; out: string; serve: number | null } {
   let input = path.join(PACKAGE_ROOT, 'samples');
   let out = path.resolve('out/local');
+  let serve: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--out') out = path.resolve(argv[++i] ?? out);
-    else if (a === '--help' || a === '-h') {
+    else if (a === '--serve') {
+      serve = 8080;
+      if (/^\d+$/.test(argv[i + 1] ?? '')) serve = Number(argv[++i]);
+      if (serve > 65535) throw new Error(`--serve ${serve}: not a TCP port`);
+    } else if (a === '--help' || a === '-h') {
       console.log('usage: npm start -- [folder of images] [--out dir]   (default: the bundled samples/)');
+      console.log(
+        '       npm start -- --serve [port]                  (upload API on 127.0.0.1, default port 8080)',
+      );
       process.exit(0);
     } else input = path.resolve(a);
   }
-  return { input, out };
+  return { input, out, serve };
+}
+
+/** Serve the upload API until Ctrl-C; uploads are processed as their notifications arrive. */
+async function serve(port: number): Promise<void> {
+  const pipeline = await LocalPipeline.start({ printEvents: (line) => console.log(`  ${line}`) });
+  const api = await serveLocalPipeline(pipeline, {
+    port,
+    onError: (e) => console.error(`  error: ${(e as Error).message}`),
+  });
+  const info = pipeline.analyzer.modelInfo;
+  console.log(
+    `local S3 at ${pipeline.s3.endpoint} (bucket ${pipeline.bucket}); model ${info.name} ${info.version} on ${info.executionProvider}`,
+  );
+  console.log(`upload API at ${api.url} (no authentication: loopback only). Try:`);
+  console.log(
+    `  curl -s -X POST ${api.url}/analyses -H 'content-type: application/json' -d '{"contentType":"image/jpeg","contentLength":12345}'`,
+  );
+  console.log('events that would be published to EventBridge:');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await api.close();
+  await pipeline.stop();
 }
 
 async function main(): Promise<void> {
-  const { input, out } = parseArgs(process.argv.slice(2));
+  const { input, out, serve: port } = parseArgs(process.argv.slice(2));
+  if (port !== null) return serve(port);
   const files = (await readdir(input)).filter((f) => IMAGE_EXT.test(f)).sort();
   if (files.length === 0) throw new Error(`no images (${IMAGE_EXT.source}) in ${input}`);
   const pipeline = await LocalPipeline.start({ printEvents: (line) => console.log(`  ${line}`) });
-  console.log(`local S3 at ${pipeline.s3.endpoint} (bucket ${pipeline.bucket}); model ${pipeline.analyzer.modelInfo.name} ${pipeline.analyzer.modelInfo.version} on ${pipeline.analyzer.modelInfo.executionProvider}`);
+  console.log(
+    `local S3 at ${pipeline.s3.endpoint} (bucket ${pipeline.bucket}); model ${pipeline.analyzer.modelInfo.name} ${pipeline.analyzer.modelInfo.version} on ${pipeline.analyzer.modelInfo.executionProvider}`,
+  );
   try {
-    for (const f of files) await pipeline.upload(`${pipeline.config.uploadsPrefix}${f}`, await readFile(path.join(input, f)));
+    for (const f of files)
+      await pipeline.upload(`${pipeline.config.uploadsPrefix}${f}`, await readFile(path.join(input, f)));
     console.log(`uploaded ${files.length} images; processing ${pipeline.pending} S3 notifications\n`);
     console.log('events that would be published to EventBridge:');
     await pipeline.drain();
@@ -40,9 +79,12 @@ async function main(): Promise<void> {
       if (o.status !== 'ok' && o.status !== 'error') continue;
       const dir = path.join(out, o.keys!.prefix.slice(pipeline.config.resultsPrefix.length));
       await mkdir(dir, { recursive: true });
-      const names = o.status === 'ok' ? ['mask.png', 'overlay.png', 'result.json', 'report.fhir.json'] : ['error.json'];
+      const names =
+        o.status === 'ok' ? ['mask.png', 'overlay.png', 'result.json', 'report.fhir.json'] : ['error.json'];
       for (const name of names) {
-        const r = await pipeline.s3.client.send(new GetObjectCommand({ Bucket: pipeline.bucket, Key: o.keys!.prefix + name }));
+        const r = await pipeline.s3.client.send(
+          new GetObjectCommand({ Bucket: pipeline.bucket, Key: o.keys!.prefix + name }),
+        );
         await writeFile(path.join(dir, name), Buffer.from(await r.Body!.transformToByteArray()));
       }
       const shown = path.relative(process.cwd(), path.join(dir, names[0]!));
@@ -50,8 +92,11 @@ async function main(): Promise<void> {
     }
     console.log(`\n${formatTable(rows)}`);
     console.log(`\n${THRESHOLD_NOTE}`);
-    console.log(`results (mask.png at original size, overlay.png, result.json, report.fhir.json) in ${path.relative(process.cwd(), out) || '.'}`);
-    if (pipeline.deadLetters.length > 0) console.log(`${pipeline.deadLetters.length} message(s) dead-lettered`);
+    console.log(
+      `results (mask.png at original size, overlay.png, result.json, report.fhir.json) in ${path.relative(process.cwd(), out) || '.'}`,
+    );
+    if (pipeline.deadLetters.length > 0)
+      console.log(`${pipeline.deadLetters.length} message(s) dead-lettered`);
   } finally {
     await pipeline.stop();
   }

@@ -49,7 +49,8 @@ export class LocalPipeline {
   ) {
     s3.onObjectCreated((body) => {
       // only uploads are queued, as the bucket notification's prefix filter does in AWS
-      if (body.includes(`"key":"${config.uploadsPrefix}`)) this.queue.push({ messageId: randomUUID(), body, receives: 0 });
+      if (body.includes(`"key":"${config.uploadsPrefix}`))
+        this.queue.push({ messageId: randomUUID(), body, receives: 0 });
     });
   }
 
@@ -72,7 +73,9 @@ export class LocalPipeline {
 
   /** Put an object into the local bucket (fires a notification like S3 does). */
   async upload(key: string, body: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
-    await this.s3.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+    await this.s3.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    );
   }
 
   /** Queue a raw message body (e.g. a malformed one, or a redelivery). */

@@ -30,7 +30,9 @@ export function encodeEventKey(key: string): string {
  * @example
  * const s3 = await startLocalS3({ bucket: 'lesion-local' });
  */
-export async function startLocalS3(opts: { bucket?: string; port?: number; directory?: string } = {}): Promise<LocalS3> {
+export async function startLocalS3(
+  opts: { bucket?: string; port?: number; directory?: string } = {},
+): Promise<LocalS3> {
   const bucket = opts.bucket ?? 'lesion-local';
   const ownDir = !opts.directory;
   const directory = opts.directory ?? (await mkdtemp(path.join(tmpdir(), 'lesion-s3-')));
@@ -52,11 +54,13 @@ export async function startLocalS3(opts: { bucket?: string; port?: number; direc
   });
   const listeners: ((json: string) => void)[] = [];
   server.on('event', (event: { Records: unknown[] }) => {
-    const records = (event.Records as { eventName?: string; s3?: { object?: { key?: string } } }[]).map((r) => ({
-      ...r,
-      eventSource: 'aws:s3',
-      s3: { ...r.s3, object: { ...r.s3?.object, key: encodeEventKey(r.s3?.object?.key ?? '') } },
-    }));
+    const records = (event.Records as { eventName?: string; s3?: { object?: { key?: string } } }[]).map(
+      (r) => ({
+        ...r,
+        eventSource: 'aws:s3',
+        s3: { ...r.s3, object: { ...r.s3?.object, key: encodeEventKey(r.s3?.object?.key ?? '') } },
+      }),
+    );
     const json = JSON.stringify({ Records: records });
     for (const l of listeners) l(json);
   });

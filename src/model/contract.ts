@@ -41,8 +41,16 @@ export interface ModelContract {
     readonly channels: 3;
   };
   readonly outputs: {
-    readonly mask: { readonly name: string; readonly kind: 'logits' | 'probabilities'; readonly threshold: number };
-    readonly scores: { readonly name: string; readonly kind: 'logits' | 'probabilities'; readonly classes: string[] };
+    readonly mask: {
+      readonly name: string;
+      readonly kind: 'logits' | 'probabilities';
+      readonly threshold: number;
+    };
+    readonly scores: {
+      readonly name: string;
+      readonly kind: 'logits' | 'probabilities';
+      readonly classes: string[];
+    };
     readonly oodScore?: { readonly name: string; readonly threshold: number };
   };
   readonly classes: readonly ClassContract[];
@@ -81,15 +89,19 @@ export function validateContract(raw: unknown): string[] {
   if (!out?.mask?.name) problems.push('outputs.mask.name is missing');
   if (!out?.scores?.name) problems.push('outputs.scores.name is missing');
   if (out?.scores?.classes && out.scores.classes.join(',') !== CLASS_IDS.join(',')) {
-    problems.push(`outputs.scores.classes must be [${CLASS_IDS.join(', ')}], got [${out.scores.classes.join(', ')}]`);
+    problems.push(
+      `outputs.scores.classes must be [${CLASS_IDS.join(', ')}], got [${out.scores.classes.join(', ')}]`,
+    );
   }
   if (!Array.isArray(c.classes) || c.classes.length !== CLASS_IDS.length) {
     problems.push(`classes must list ${CLASS_IDS.length} entries`);
   } else {
     c.classes.forEach((cl, i) => {
-      if (cl.id !== CLASS_IDS[i]) problems.push(`classes[${i}].id must be ${CLASS_IDS[i]}, got ${String(cl.id)}`);
+      if (cl.id !== CLASS_IDS[i])
+        problems.push(`classes[${i}].id must be ${CLASS_IDS[i]}, got ${String(cl.id)}`);
       if (!(cl.temperature > 0)) problems.push(`classes[${i}].temperature must be > 0`);
-      if (!(cl.threshold >= 0 && cl.threshold <= 1)) problems.push(`classes[${i}].threshold must be in [0, 1]`);
+      if (!(cl.threshold >= 0 && cl.threshold <= 1))
+        problems.push(`classes[${i}].threshold must be in [0, 1]`);
     });
   }
   return problems;
@@ -113,7 +125,9 @@ export async function loadModelFiles(modelPath: string): Promise<LoadedModel> {
   try {
     raw = JSON.parse(await readFile(sidecarPath, 'utf8'));
   } catch (cause) {
-    throw new ModelLoadError(ErrorCode.MODEL_LOAD_FAILED, `cannot read model sidecar ${sidecarPath}`, { cause });
+    throw new ModelLoadError(ErrorCode.MODEL_LOAD_FAILED, `cannot read model sidecar ${sidecarPath}`, {
+      cause,
+    });
   }
   try {
     bytes = await readFile(modelPath);
@@ -128,13 +142,19 @@ export async function loadModelFiles(modelPath: string): Promise<LoadedModel> {
   if (problems.length === 0) {
     const actual = sha256(bytes);
     if (actual !== contract.sha256) {
-      problems.push(`sha256 of ${modelPath} is ${actual}, sidecar says ${contract.sha256} (corrupt or replaced file)`);
+      problems.push(
+        `sha256 of ${modelPath} is ${actual}, sidecar says ${contract.sha256} (corrupt or replaced file)`,
+      );
     }
   }
   if (problems.length > 0) {
-    throw new ModelLoadError(ErrorCode.CONTRACT_MISMATCH, `model contract check failed: ${problems.join('; ')}`, {
-      details: { problems, modelPath },
-    });
+    throw new ModelLoadError(
+      ErrorCode.CONTRACT_MISMATCH,
+      `model contract check failed: ${problems.join('; ')}`,
+      {
+        details: { problems, modelPath },
+      },
+    );
   }
   return { contract, modelPath, bytes };
 }

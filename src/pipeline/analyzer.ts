@@ -15,7 +15,12 @@ import {
   scaleBox,
   type Plane,
 } from '../processing/mask.js';
-import { BLOCKING_FLAGS, imageStatistics, qualityFlags, type QualityThresholds } from '../processing/quality.js';
+import {
+  BLOCKING_FLAGS,
+  imageStatistics,
+  qualityFlags,
+  type QualityThresholds,
+} from '../processing/quality.js';
 import { DEFAULT_QUALITY_THRESHOLDS } from '../processing/quality.js';
 import type { AnalysisResult, ClassOutcome, ModelInfo } from './result.js';
 import { RESULT_SCHEMA_VERSION } from './result.js';
@@ -131,11 +136,21 @@ export class LesionAnalyzer {
 
   /** Binary mask (0/1) of a prediction at any size, e.g. a ground truth's resolution. */
   maskAt(p: Prediction, width: number, height: number): Promise<Plane> {
-    return upsampleMask(p.probabilities, width, height, Math.round(this.contract.outputs.mask.threshold * 255));
+    return upsampleMask(
+      p.probabilities,
+      width,
+      height,
+      Math.round(this.contract.outputs.mask.threshold * 255),
+    );
   }
 
   /** Postprocess + encode one prediction into the result JSON and PNGs. */
-  async finish(p: Prediction, target: AnalysisTarget, bytes: number, timings: { decode: number; inference: number }): Promise<LesionAnalysis> {
+  async finish(
+    p: Prediction,
+    target: AnalysisTarget,
+    bytes: number,
+    timings: { decode: number; inference: number },
+  ): Promise<LesionAnalysis> {
     const t0 = performance.now();
     const { decoded } = p;
     const threshold = Math.round(this.contract.outputs.mask.threshold * 255);

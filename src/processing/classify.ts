@@ -14,7 +14,11 @@ export interface ClassResult {
 }
 
 /** Temperature-scaled probability of a logit (or a probability passed through). */
-export function calibratedProbability(score: number, temperature: number, kind: 'logits' | 'probabilities'): number {
+export function calibratedProbability(
+  score: number,
+  temperature: number,
+  kind: 'logits' | 'probabilities',
+): number {
   return kind === 'logits' ? sigmoid(score / temperature) : score;
 }
 

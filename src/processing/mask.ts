@@ -204,7 +204,11 @@ export function maskStats(mask: Plane): MaskStats {
 }
 
 /** Scale a bounding box between two resolutions of the same image (edges rounded outwards). */
-export function scaleBox(box: BoundingBox, from: { width: number; height: number }, to: { width: number; height: number }): BoundingBox {
+export function scaleBox(
+  box: BoundingBox,
+  from: { width: number; height: number },
+  to: { width: number; height: number },
+): BoundingBox {
   const sx = to.width / from.width;
   const sy = to.height / from.height;
   const x = Math.floor(box.x * sx);
@@ -222,7 +226,16 @@ export function outline(mask: Plane, thickness = 2): Plane {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
       if (data[i] === 0) continue;
-      if (x === 0 || y === 0 || x === w - 1 || y === h - 1 || !data[i - 1] || !data[i + 1] || !data[i - w] || !data[i + w]) {
+      if (
+        x === 0 ||
+        y === 0 ||
+        x === w - 1 ||
+        y === h - 1 ||
+        !data[i - 1] ||
+        !data[i + 1] ||
+        !data[i - w] ||
+        !data[i + w]
+      ) {
         edge[i] = 1;
       }
     }

@@ -43,15 +43,16 @@ export interface QualityThresholds {
 }
 
 /**
- * Defaults measured on the ISIC 2017 Validation images at 256x192 (see docs/quality-gate.md):
- * each bound sits outside the range of the real dermoscopy images there.
+ * Bounds set just outside the range of all 2,150 ISIC 2017 Training + Validation images at
+ * 256x192 (`scripts/quality-stats.ts`, docs/quality-gate.md): laplacianVariance min 5.1,
+ * meanLuma 75.6–239.9, darkFraction max 0.48, brightFraction max 0.45.
  */
 export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
   minLaplacianVariance: 4,
   minMeanLuma: 40,
-  maxMeanLuma: 235,
+  maxMeanLuma: 245,
   maxDarkFraction: 0.6,
-  maxBrightFraction: 0.5,
+  maxBrightFraction: 0.6,
   minLesionAreaFraction: 0.002,
 };
 
@@ -100,12 +101,18 @@ export interface QualityInput {
 }
 
 /** All flags that apply, in a stable order. */
-export function qualityFlags(q: QualityInput, t: QualityThresholds = DEFAULT_QUALITY_THRESHOLDS): QualityFlag[] {
+export function qualityFlags(
+  q: QualityInput,
+  t: QualityThresholds = DEFAULT_QUALITY_THRESHOLDS,
+): QualityFlag[] {
   const flags: QualityFlag[] = [];
-  if (q.oodScore !== null && q.oodThreshold !== null && q.oodScore > q.oodThreshold) flags.push(QualityFlag.NOT_DERMOSCOPIC);
+  if (q.oodScore !== null && q.oodThreshold !== null && q.oodScore > q.oodThreshold)
+    flags.push(QualityFlag.NOT_DERMOSCOPIC);
   if (q.stats.laplacianVariance < t.minLaplacianVariance) flags.push(QualityFlag.BLURRED);
-  if (q.stats.meanLuma < t.minMeanLuma || q.stats.darkFraction > t.maxDarkFraction) flags.push(QualityFlag.UNDER_EXPOSED);
-  if (q.stats.meanLuma > t.maxMeanLuma || q.stats.brightFraction > t.maxBrightFraction) flags.push(QualityFlag.OVER_EXPOSED);
+  if (q.stats.meanLuma < t.minMeanLuma || q.stats.darkFraction > t.maxDarkFraction)
+    flags.push(QualityFlag.UNDER_EXPOSED);
+  if (q.stats.meanLuma > t.maxMeanLuma || q.stats.brightFraction > t.maxBrightFraction)
+    flags.push(QualityFlag.OVER_EXPOSED);
   if (q.lesionAreaFraction < t.minLesionAreaFraction) flags.push(QualityFlag.NO_LESION_FOUND);
   if (q.lesionTouchesBorder) flags.push(QualityFlag.LESION_TOUCHES_BORDER);
   return flags;

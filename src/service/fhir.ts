@@ -1,102 +1,316 @@
-import type { AnalysisResult } from '../pipeline/result.js';
+import type { AnalysisResult, ClassOutcome } from '../pipeline/result.js';
+import { QualityFlag } from '../processing/quality.js';
 import type { ResultKeys } from '../storage/keys.js';
 
-/** FHIR R4 DiagnosticReport for one analysis (decision support: status "preliminary"). */
+/**
+ * FHIR R4 output: one DiagnosticReport per analysed image (`results/<id>/report.fhir.json`),
+ * status "preliminary" because it is decision support, never a diagnosis. Everything it refers
+ * to is contained (Observations, the model as a Device, mask and overlay as Media), so the file
+ * stands alone; the integrating backend adds `subject`, `encounter` and `basedOn` before posting
+ * it to an EHR. docs/integration.md has the mapping table and a complete example;
+ * schemas/fhir-diagnosticreport.subset.json describes exactly the subset emitted here.
+ */
 export type FhirResource = Record<string, unknown> & { resourceType: string };
 
 export const SNOMED = 'http://snomed.info/sct';
-export const LOINC = 'http://loinc.org';
+export const UCUM = 'http://unitsofmeasure.org';
+export const V2_0074 = 'http://terminology.hl7.org/CodeSystem/v2-0074';
+export const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
+export const OBSERVATION_INTERPRETATION =
+  'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
+export const DATA_ABSENT_REASON = 'http://terminology.hl7.org/CodeSystem/data-absent-reason';
+export const MEDIA_TYPE = 'http://terminology.hl7.org/CodeSystem/media-type';
 
 /**
- * Build the report written beside result.json. Codes and structure are documented in README
- * ("FHIR mapping"); test/service/fhir.test.ts validates the emitted subset against a schema.
+ * Base of this project's own code systems and identifier systems (no standard code exists for
+ * "probability of melanoma from an image model"). `.example` is a reserved TLD: a deployment
+ * sets a URL it controls through `FhirReportOptions.systemBase`.
  */
-export function buildFhirReport(result: AnalysisResult, keys: ResultKeys): FhirResource {
-  const id = result.image.id;
-  const device = {
+export const DEFAULT_SYSTEM_BASE = 'https://lesion-mtl.example/fhir';
+
+/**
+ * Standard codes, each checked against a published source (docs/integration.md, "FHIR mapping").
+ * Seborrheic keratosis has no code here on purpose: no SNOMED CT concept id for it could be
+ * verified, so it is sent as text only rather than with a guessed code.
+ */
+export const STANDARD_CODES = {
+  /** SNOMED CT 372244006 |Malignant melanoma (disorder)|. */
+  melanoma: { system: SNOMED, code: '372244006', display: 'Malignant melanoma (disorder)' },
+  /** SNOMED CT 1237125003 |Optical dermatoscopy of skin (procedure)| (as used by HL7 Switzerland's CH LAB-Order IG). */
+  dermatoscopy: { system: SNOMED, code: '1237125003', display: 'Optical dermatoscopy of skin (procedure)' },
+} as const;
+
+/** Codes of this project's CodeSystem `<systemBase>/CodeSystem/lesion-analysis`. */
+export const LesionCode = {
+  MELANOMA_PROBABILITY: 'melanoma-probability',
+  SEBORRHEIC_KERATOSIS_PROBABILITY: 'seborrheic-keratosis-probability',
+  TARGET_CONDITION: 'target-condition',
+  DECISION_THRESHOLD: 'decision-threshold',
+  SENSITIVITY_AT_THRESHOLD: 'sensitivity-at-threshold',
+  SPECIFICITY_AT_THRESHOLD: 'specificity-at-threshold',
+  LESION_AREA: 'lesion-area-fraction',
+  LESION_TOUCHES_BORDER: 'lesion-touches-border',
+  IMAGE_QUALITY: 'image-quality',
+  CLASSIFICATION_WITHHELD: 'classification-withheld',
+} as const;
+
+/** What each quality flag means, for people (code system `<systemBase>/CodeSystem/quality-flag`). */
+export const QUALITY_FLAG_TEXT: Readonly<Record<QualityFlag, string>> = {
+  [QualityFlag.NOT_DERMOSCOPIC]: 'The image does not look like a dermoscopic image',
+  [QualityFlag.BLURRED]: 'The image is blurred',
+  [QualityFlag.UNDER_EXPOSED]: 'The image is under-exposed',
+  [QualityFlag.OVER_EXPOSED]: 'The image is over-exposed',
+  [QualityFlag.NO_LESION_FOUND]: 'No lesion was found in the image',
+  [QualityFlag.LESION_TOUCHES_BORDER]: 'The lesion touches the image border (it may be cropped)',
+};
+
+export interface FhirReportOptions {
+  /** Bucket holding mask.png / overlay.png; Media.content.url becomes `s3://<bucket>/<key>`. */
+  readonly bucket?: string | null;
+  /** DiagnosticReport.issued (FHIR instant); omitted when not given. */
+  readonly issued?: string;
+  /** @default DEFAULT_SYSTEM_BASE */
+  readonly systemBase?: string;
+}
+
+const DEVICE_ID = 'device-model';
+const OBSERVATION_IDS = {
+  melanoma: 'obs-melanoma',
+  seborrheicKeratosis: 'obs-seborrheic-keratosis',
+  area: 'obs-lesion-area',
+  quality: 'obs-image-quality',
+} as const;
+const MEDIA_IDS = { mask: 'media-mask', overlay: 'media-overlay' } as const;
+
+const ref = (id: string) => ({ reference: `#${id}` });
+const quantity = (value: number, code: '1' | '%', unit: string) => ({ value, unit, system: UCUM, code });
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+const percent = (x: number) => `${round(x * 100, 1)}%`;
+
+function escapeXhtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** Attachment.url: an absolute s3:// URI, or the bare key when no bucket is known (CLI output). */
+function objectUrl(bucket: string | null | undefined, key: string): string {
+  return bucket ? `s3://${bucket}/${key}` : key;
+}
+
+/**
+ * Build the DiagnosticReport written beside result.json.
+ *
+ * @example
+ * const report = buildFhirReport(result, resultKeys(id, 'results/'), { bucket: 'lesion-results' });
+ */
+export function buildFhirReport(
+  result: AnalysisResult,
+  keys: ResultKeys,
+  opts: FhirReportOptions = {},
+): FhirResource {
+  const base = opts.systemBase ?? DEFAULT_SYSTEM_BASE;
+  const local = (code: string, display: string) => ({
+    system: `${base}/CodeSystem/lesion-analysis`,
+    code,
+    display,
+  });
+  const c = result.classification;
+  const withheldText = `Withheld by the image-quality gate (${c.withheldReasons.join(', ')}): not to be read as a finding; retake the image.`;
+
+  const device: FhirResource = {
     resourceType: 'Device',
-    id: 'model',
+    id: DEVICE_ID,
+    type: { text: 'Image-analysis model (clinical decision support software)' },
     deviceName: [{ name: result.model.name, type: 'model-name' }],
-    version: [{ value: result.model.version }, { type: { text: 'sha256' }, value: result.model.sha256 }],
+    version: [
+      { type: { text: 'model version' }, value: result.model.version },
+      { type: { text: 'sha256 of the model file' }, value: result.model.sha256 },
+    ],
+    note: [
+      { text: `Inference on ${result.model.executionProvider}. Decision support only, not a diagnosis.` },
+    ],
   };
-  const probabilityObs = (
+
+  const probability = (
     key: 'melanoma' | 'seborrheicKeratosis',
-    snomed: { code: string; display: string },
+    code: string,
+    label: string,
+    condition: Record<string, unknown>,
   ): FhirResource => {
-    const c = result.classification[key];
-    return {
-      resourceType: 'Observation',
-      id: `obs-${key}`,
-      status: 'preliminary',
-      code: {
-        coding: [{ system: SNOMED, code: snomed.code, display: snomed.display }],
-        text: `Probability of ${snomed.display.replace(/ \(disorder\)$/, '').toLowerCase()}`,
+    const o: ClassOutcome = c[key];
+    const components = [
+      {
+        code: { coding: [local(LesionCode.TARGET_CONDITION, 'Condition the probability refers to')] },
+        valueCodeableConcept: condition,
       },
-      device: { reference: '#model' },
-      valueQuantity: { value: c.probability, unit: 'probability', system: 'http://unitsofmeasure.org', code: '1' },
-      interpretation: [
-        {
+      {
+        code: {
+          coding: [local(LesionCode.DECISION_THRESHOLD, 'Decision threshold on the calibrated probability')],
+        },
+        valueQuantity: quantity(o.threshold, '1', 'probability'),
+      },
+      {
+        code: {
           coding: [
+            local(LesionCode.SENSITIVITY_AT_THRESHOLD, "Model's sensitivity at the decision threshold"),
+          ],
+        },
+        valueQuantity: quantity(round(o.sensitivityAtThreshold * 100, 2), '%', '%'),
+      },
+      {
+        code: {
+          coding: [
+            local(LesionCode.SPECIFICITY_AT_THRESHOLD, "Model's specificity at the decision threshold"),
+          ],
+        },
+        valueQuantity: quantity(round(o.specificityAtThreshold * 100, 2), '%', '%'),
+      },
+    ];
+    const operatingPoint = `Decision threshold ${o.threshold}; at it the model has sensitivity ${percent(o.sensitivityAtThreshold)} and specificity ${percent(o.specificityAtThreshold)} on its validation set.`;
+    const value = c.withheld
+      ? {
+          dataAbsentReason: {
+            coding: [{ system: DATA_ABSENT_REASON, code: 'unknown', display: 'Unknown' }],
+            text: withheldText,
+          },
+        }
+      : {
+          valueQuantity: quantity(o.probability, '1', 'probability'),
+          interpretation: [
             {
-              system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
-              code: c.positive ? 'POS' : 'NEG',
+              coding: [
+                o.positive
+                  ? { system: OBSERVATION_INTERPRETATION, code: 'POS', display: 'Positive' }
+                  : { system: OBSERVATION_INTERPRETATION, code: 'NEG', display: 'Negative' },
+              ],
+              text: o.positive
+                ? 'At or above the decision threshold: refer for review'
+                : 'Below the decision threshold',
             },
           ],
-          text: result.classification.withheld
-            ? `withheld: ${result.classification.withheldReasons.join(', ')}`
-            : c.positive
-              ? 'above decision threshold'
-              : 'below decision threshold',
-        },
-      ],
-      referenceRange: [{ high: { value: c.threshold }, text: 'decision threshold on calibrated probability' }],
-      note: [
-        {
-          text: `Operating point on ISIC 2017 Validation: sensitivity ${c.sensitivityAtThreshold.toFixed(3)}, specificity ${c.specificityAtThreshold.toFixed(3)}.`,
-        },
-      ],
+        };
+    return {
+      resourceType: 'Observation',
+      id: OBSERVATION_IDS[key],
+      status: 'preliminary',
+      category: [{ coding: [{ system: OBSERVATION_CATEGORY, code: 'imaging', display: 'Imaging' }] }],
+      code: {
+        coding: [local(code, `${label} probability (image model)`)],
+        text: `${label} probability (image model)`,
+      },
+      ...value,
+      note: [{ text: operatingPoint }],
+      device: ref(DEVICE_ID),
+      component: components,
     };
   };
+
+  const flags = result.quality.flags;
   const observations: FhirResource[] = [
-    probabilityObs('melanoma', { code: '372244006', display: 'Malignant melanoma (disorder)' }),
-    probabilityObs('seborrheicKeratosis', { code: '201060008', display: 'Seborrheic keratosis (disorder)' }),
+    probability('melanoma', LesionCode.MELANOMA_PROBABILITY, 'Melanoma', {
+      coding: [STANDARD_CODES.melanoma],
+      text: 'Melanoma',
+    }),
+    probability('seborrheicKeratosis', LesionCode.SEBORRHEIC_KERATOSIS_PROBABILITY, 'Seborrheic keratosis', {
+      text: 'Seborrheic keratosis',
+    }),
     {
       resourceType: 'Observation',
-      id: 'obs-area',
+      id: OBSERVATION_IDS.area,
       status: 'preliminary',
-      code: { text: 'Lesion area fraction of the image (segmentation)' },
-      device: { reference: '#model' },
-      valueQuantity: { value: result.segmentation.areaFraction, unit: '1', system: 'http://unitsofmeasure.org', code: '1' },
+      category: [{ coding: [{ system: OBSERVATION_CATEGORY, code: 'imaging', display: 'Imaging' }] }],
+      code: {
+        coding: [local(LesionCode.LESION_AREA, 'Lesion area as a share of the image (segmentation)')],
+        text: 'Lesion area as a share of the image (segmentation)',
+      },
+      valueQuantity: quantity(round(result.segmentation.areaFraction * 100, 4), '%', '%'),
+      device: ref(DEVICE_ID),
+      derivedFrom: [ref(MEDIA_IDS.mask)],
+      component: [
+        {
+          code: { coding: [local(LesionCode.LESION_TOUCHES_BORDER, 'Lesion touches the image border')] },
+          valueBoolean: result.segmentation.touchesBorder,
+        },
+      ],
     },
     {
       resourceType: 'Observation',
-      id: 'obs-quality',
+      id: OBSERVATION_IDS.quality,
       status: 'preliminary',
-      code: { text: 'Image quality flags' },
-      device: { reference: '#model' },
-      valueString: result.quality.flags.length > 0 ? result.quality.flags.join(',') : 'none',
+      category: [{ coding: [{ system: OBSERVATION_CATEGORY, code: 'imaging', display: 'Imaging' }] }],
+      code: { coding: [local(LesionCode.IMAGE_QUALITY, 'Image quality flags')], text: 'Image quality flags' },
+      valueString: flags.length > 0 ? flags.map((f) => QUALITY_FLAG_TEXT[f]).join('; ') : 'No quality flags',
+      device: ref(DEVICE_ID),
+      component: [
+        {
+          code: {
+            coding: [
+              local(LesionCode.CLASSIFICATION_WITHHELD, 'Classification withheld by the quality gate'),
+            ],
+          },
+          valueBoolean: c.withheld,
+        },
+        ...flags.map((f) => ({
+          code: {
+            coding: [{ system: `${base}/CodeSystem/quality-flag`, code: f, display: QUALITY_FLAG_TEXT[f] }],
+            text: QUALITY_FLAG_TEXT[f],
+          },
+          valueBoolean: true,
+        })),
+      ],
     },
   ];
-  const media = (mid: string, key: string, text: string): FhirResource => ({
+
+  const media = (
+    id: string,
+    key: string,
+    text: string,
+    size?: { width: number; height: number },
+  ): FhirResource => ({
     resourceType: 'Media',
-    id: mid,
+    id,
     status: 'completed',
-    content: { contentType: 'image/png', url: key, title: text },
+    type: { coding: [{ system: MEDIA_TYPE, code: 'image', display: 'Image' }] },
+    device: ref(DEVICE_ID),
+    ...(size ? { width: size.width, height: size.height } : {}),
+    content: { contentType: 'image/png', url: objectUrl(opts.bucket, key), title: text },
   });
+  const maskText = 'Lesion mask (PNG, 0 = background, 255 = lesion, at the original image size)';
+  const overlayText = 'Lesion outline drawn on the image (PNG)';
+
+  const conclusion = c.withheld
+    ? `Classification withheld: ${c.withheldReasons.map((f) => QUALITY_FLAG_TEXT[f].toLowerCase()).join('; ')}. Retake the image. Automated decision support, not a diagnosis.`
+    : `Melanoma probability ${c.melanoma.probability.toFixed(3)} (${c.melanoma.positive ? 'at or above' : 'below'} the decision threshold ${c.melanoma.threshold}); ` +
+      `seborrheic keratosis probability ${c.seborrheicKeratosis.probability.toFixed(3)} (${c.seborrheicKeratosis.positive ? 'at or above' : 'below'} the decision threshold ${c.seborrheicKeratosis.threshold}). ` +
+      'Automated decision support, not a diagnosis.';
+  const title = 'Automated dermoscopic lesion analysis (decision support, not a diagnosis)';
+
   return {
     resourceType: 'DiagnosticReport',
-    id,
-    status: 'preliminary',
-    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'OTH' }], text: 'Dermoscopy AI decision support' }],
-    code: { text: 'Automated dermoscopic lesion analysis (decision support, not a diagnosis)' },
-    contained: [device, ...observations, media('media-mask', keys.mask, 'Lesion mask'), media('media-overlay', keys.overlay, 'Lesion outline overlay')],
-    result: observations.map((o) => ({ reference: `#${String(o.id)}` })),
-    media: [
-      { comment: 'Lesion mask (PNG, 0/255)', link: { reference: '#media-mask' } },
-      { comment: 'Lesion outline overlay', link: { reference: '#media-overlay' } },
+    text: {
+      status: 'generated',
+      div: `<div xmlns="http://www.w3.org/1999/xhtml"><p><b>${escapeXhtml(title)}</b></p><p>${escapeXhtml(conclusion)}</p><p>Model ${escapeXhtml(result.model.name)} ${escapeXhtml(result.model.version)}. Preliminary.</p></div>`,
+    },
+    contained: [
+      device,
+      ...observations,
+      media(MEDIA_IDS.mask, keys.mask, maskText, { width: result.image.width, height: result.image.height }),
+      media(MEDIA_IDS.overlay, keys.overlay, overlayText),
     ],
-    conclusion: result.classification.withheld
-      ? `Classification withheld: ${result.classification.withheldReasons.join(', ')}.`
-      : `Melanoma probability ${result.classification.melanoma.probability.toFixed(3)}; seborrheic keratosis probability ${result.classification.seborrheicKeratosis.probability.toFixed(3)}.`,
+    identifier: [{ system: `${base}/analysis-id`, value: result.image.id }],
+    status: 'preliminary',
+    category: [
+      {
+        coding: [{ system: V2_0074, code: 'OTH', display: 'Other' }],
+        text: 'Dermoscopy AI decision support',
+      },
+    ],
+    code: { coding: [STANDARD_CODES.dermatoscopy], text: title },
+    ...(opts.issued ? { issued: opts.issued } : {}),
+    result: observations.map((o) => ref(String(o.id))),
+    media: [
+      { comment: maskText, link: ref(MEDIA_IDS.mask) },
+      { comment: overlayText, link: ref(MEDIA_IDS.overlay) },
+    ],
+    conclusion,
   };
 }

@@ -7,15 +7,36 @@ import { imageIdFromKey, resultKeys, type ResultKeys } from '../storage/keys.js'
 import type { ObjectStore } from '../storage/s3.js';
 import type { UploadRef } from './events.js';
 import { buildFhirReport } from './fhir.js';
-import { completionEvent, type EventPublisher } from './publish.js';
+import {
+  completionEvent,
+  eventAlreadyPublished,
+  publishAndMark,
+  SOURCE_ETAG_METADATA,
+  type CompletionEvent,
+  type EventPublisher,
+} from './publish.js';
 
 /** Metadata on every result object: which upload version produced it (idempotency key). */
-export const SOURCE_ETAG_METADATA = 'source-etag';
+export { SOURCE_ETAG_METADATA };
 
 export type UploadOutcome =
-  | { readonly status: 'ok'; readonly ref: UploadRef; readonly keys: ResultKeys; readonly result: AnalysisResult }
-  | { readonly status: 'error'; readonly ref: UploadRef; readonly keys: ResultKeys | null; readonly error: ErrorResult }
-  /** Already processed for this upload version (a redelivered message): nothing written. */
+  | {
+      readonly status: 'ok';
+      readonly ref: UploadRef;
+      readonly keys: ResultKeys;
+      readonly result: AnalysisResult;
+      /** True when the result was stored by an earlier delivery and only its event was owed. */
+      readonly eventRecovered?: boolean;
+    }
+  | {
+      readonly status: 'error';
+      readonly ref: UploadRef;
+      readonly keys: ResultKeys | null;
+      readonly error: ErrorResult;
+      /** True when error.json was stored by an earlier delivery and only its event was owed. */
+      readonly eventRecovered?: boolean;
+    }
+  /** Already processed and announced for this upload version (a redelivered message): nothing written. */
   | { readonly status: 'duplicate'; readonly ref: UploadRef; readonly keys: ResultKeys }
   /** Not ours to answer (e.g. a key outside the uploads prefix): nothing written. */
   | { readonly status: 'ignored'; readonly ref: UploadRef; readonly reason: string };
@@ -39,7 +60,12 @@ interface Prepared {
 
 const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
 
-function errorResult(p: { id: string; ref: UploadRef }, e: LesionError, deps: ProcessDeps, bytes: number | null): ErrorResult {
+function errorResult(
+  p: { id: string; ref: UploadRef },
+  e: LesionError,
+  deps: ProcessDeps,
+  bytes: number | null,
+): ErrorResult {
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     status: 'error',
@@ -62,15 +88,36 @@ async function prepare(ref: UploadRef, deps: ProcessDeps): Promise<Prepared | Up
   const resultsBucket = config.resultsBucket || ref.bucket;
   const head = await store.head(ref.bucket, ref.key);
   const base = { ref, keys, id, resultsBucket, eTag: head?.eTag ?? ref.eTag ?? 'missing' };
-  // A result (or error) already written for this exact upload version: a redelivery.
-  for (const key of [keys.result, keys.error]) {
+  // A result (or error) already written for this exact upload version: a redelivery. It is a
+  // duplicate only once its event was published too; otherwise the event is still owed.
+  for (const [status, key] of [
+    ['ok', keys.result],
+    ['error', keys.error],
+  ] as const) {
     const existing = await store.head(resultsBucket, key);
-    if (existing && existing.metadata[SOURCE_ETAG_METADATA] === base.eTag) return { status: 'duplicate', ref, keys };
+    if (!existing || existing.metadata[SOURCE_ETAG_METADATA] !== base.eTag) continue;
+    const { publisher } = deps;
+    const target = { store, bucket: resultsBucket, keys, uploadETag: base.eTag };
+    if (!publisher || (await eventAlreadyPublished(target))) return { status: 'duplicate', ref, keys };
+    const recovered = await recoverEvent(status, key, base, deps);
+    if (!recovered) break; // stored output unreadable: analyse again and overwrite it
+    await publishAndMark(publisher, recovered.event, target);
+    return recovered.outcome;
   }
   if (!head) {
-    return { ...base, error: new InputError(ErrorCode.OBJECT_NOT_FOUND, `The upload s3://${ref.bucket}/${ref.key} no longer exists.`) };
+    return {
+      ...base,
+      error: new InputError(
+        ErrorCode.OBJECT_NOT_FOUND,
+        `The upload s3://${ref.bucket}/${ref.key} no longer exists.`,
+      ),
+    };
   }
-  if (head.size === 0) return { ...base, error: new InputError(ErrorCode.EMPTY_OBJECT, 'The uploaded object is empty (0 bytes).') };
+  if (head.size === 0)
+    return {
+      ...base,
+      error: new InputError(ErrorCode.EMPTY_OBJECT, 'The uploaded object is empty (0 bytes).'),
+    };
   if (head.size > config.maxBytes) return { ...base, error: objectTooLarge(head.size, config.maxBytes) };
   try {
     return { ...base, bytes: await store.get(ref.bucket, ref.key, config.maxBytes) };
@@ -80,14 +127,87 @@ async function prepare(ref: UploadRef, deps: ProcessDeps): Promise<Prepared | Up
   }
 }
 
+/**
+ * Rebuild the owed event of an earlier delivery from the stored result.json / error.json.
+ * Returns null when the stored JSON cannot be parsed (then the upload is analysed again).
+ */
+async function recoverEvent(
+  status: 'ok' | 'error',
+  key: string,
+  p: Omit<Prepared, 'bytes' | 'error'>,
+  deps: ProcessDeps,
+): Promise<{ event: CompletionEvent; outcome: UploadOutcome } | null> {
+  let stored: unknown;
+  try {
+    stored = JSON.parse((await deps.store.get(p.resultsBucket, key, deps.config.maxBytes)).toString('utf8'));
+  } catch (e) {
+    if (e instanceof SyntaxError || e instanceof InputError) return null; // gone or corrupt
+    throw e; // StorageError: retried
+  }
+  const common = { ref: p.ref, keys: p.keys, eventRecovered: true } as const;
+  if (status === 'ok' && (stored as AnalysisResult | null)?.status === 'ok') {
+    const result = stored as AnalysisResult;
+    return {
+      event: completionEvent({
+        status,
+        result,
+        keys: p.keys,
+        uploadETag: p.eTag,
+        resultsBucket: p.resultsBucket,
+      }),
+      outcome: { status, result, ...common },
+    };
+  }
+  if (status === 'error' && (stored as ErrorResult | null)?.status === 'error') {
+    const error = stored as ErrorResult;
+    return {
+      event: completionEvent({
+        status,
+        error,
+        keys: p.keys,
+        uploadETag: p.eTag,
+        resultsBucket: p.resultsBucket,
+      }),
+      outcome: { status, error, ...common },
+    };
+  }
+  return null;
+}
+
+/** Publish the completion event and record it (no-op without a publisher). */
+async function announce(p: Prepared, event: CompletionEvent, deps: ProcessDeps): Promise<void> {
+  if (!deps.publisher) return;
+  await publishAndMark(deps.publisher, event, {
+    store: deps.store,
+    bucket: p.resultsBucket,
+    keys: p.keys,
+    uploadETag: p.eTag,
+  });
+}
+
 async function writeError(p: Prepared, e: LesionError, deps: ProcessDeps): Promise<UploadOutcome> {
   const error = errorResult(p, e, deps, p.bytes?.length ?? null);
-  await deps.store.put(p.resultsBucket, p.keys.error, json(error), 'application/json', { [SOURCE_ETAG_METADATA]: p.eTag });
-  await deps.publisher?.publish(completionEvent({ status: 'error', error, keys: p.keys }));
+  await deps.store.put(p.resultsBucket, p.keys.error, json(error), 'application/json', {
+    [SOURCE_ETAG_METADATA]: p.eTag,
+  });
+  await announce(
+    p,
+    completionEvent({
+      status: 'error',
+      error,
+      keys: p.keys,
+      uploadETag: p.eTag,
+      resultsBucket: p.resultsBucket,
+    }),
+    deps,
+  );
   return { status: 'error', ref: p.ref, keys: p.keys, error };
 }
 
-/** Mask, overlay and FHIR first, result.json last: a reader that sees result.json sees everything. */
+/**
+ * Mask, overlay and FHIR first, result.json last: a reader that sees result.json sees everything.
+ * Then the event, then its marker (event.json): see `publishAndMark`.
+ */
 async function writeAnalysis(p: Prepared, a: LesionAnalysis, deps: ProcessDeps): Promise<UploadOutcome> {
   const meta = { [SOURCE_ETAG_METADATA]: p.eTag };
   const { store } = deps;
@@ -98,10 +218,26 @@ async function writeAnalysis(p: Prepared, a: LesionAnalysis, deps: ProcessDeps):
   await Promise.all([
     store.put(p.resultsBucket, p.keys.mask, a.maskPng, 'image/png', meta),
     store.put(p.resultsBucket, p.keys.overlay, a.overlayPng, 'image/png', meta),
-    store.put(p.resultsBucket, p.keys.fhir, json(buildFhirReport(result, p.keys)), 'application/fhir+json', meta),
+    store.put(
+      p.resultsBucket,
+      p.keys.fhir,
+      json(buildFhirReport(result, p.keys, { bucket: p.resultsBucket, issued: new Date().toISOString() })),
+      'application/fhir+json',
+      meta,
+    ),
   ]);
   await store.put(p.resultsBucket, p.keys.result, json(result), 'application/json', meta);
-  await deps.publisher?.publish(completionEvent({ status: 'ok', result, keys: p.keys }));
+  await announce(
+    p,
+    completionEvent({
+      status: 'ok',
+      result,
+      keys: p.keys,
+      uploadETag: p.eTag,
+      resultsBucket: p.resultsBucket,
+    }),
+    deps,
+  );
   return { status: 'ok', ref: p.ref, keys: p.keys, result };
 }
 
@@ -109,8 +245,42 @@ async function writeAnalysis(p: Prepared, a: LesionAnalysis, deps: ProcessDeps):
  * Process uploads named by S3 events with ONE inference for all decodable images. Each slot of
  * the returned array is the outcome for that ref, or the transient error to retry it on
  * (the caller turns those into SQS batch item failures). Uploads are only ever read.
+ *
+ * An upload named more than once in the same batch (SQS delivers at least once, so a duplicate
+ * can share a batch with the original) is processed once; its other slots answer `duplicate`
+ * (or carry the same transient error, so every copy is retried together).
  */
-export async function processUploads(refs: readonly UploadRef[], deps: ProcessDeps): Promise<(UploadOutcome | LesionError)[]> {
+export async function processUploads(
+  refs: readonly UploadRef[],
+  deps: ProcessDeps,
+): Promise<(UploadOutcome | LesionError)[]> {
+  const firstSlot = new Map<string, number>();
+  const distinct: UploadRef[] = [];
+  const slotOf = refs.map((ref) => {
+    const k = `${ref.bucket}\n${ref.key}`;
+    let slot = firstSlot.get(k);
+    if (slot === undefined) {
+      slot = distinct.push(ref) - 1;
+      firstSlot.set(k, slot);
+      return { slot, copy: false };
+    }
+    return { slot, copy: true };
+  });
+  if (distinct.length === refs.length) return processDistinctUploads(refs, deps);
+  const results = await processDistinctUploads(distinct, deps);
+  return refs.map((ref, i): UploadOutcome | LesionError => {
+    const { slot, copy } = slotOf[i]!;
+    const r = results[slot]!;
+    if (!copy || isLesionError(r)) return r;
+    if (r.status === 'ignored' || !r.keys) return { ...r, ref } as UploadOutcome;
+    return { status: 'duplicate', ref, keys: r.keys };
+  });
+}
+
+async function processDistinctUploads(
+  refs: readonly UploadRef[],
+  deps: ProcessDeps,
+): Promise<(UploadOutcome | LesionError)[]> {
   const out: (UploadOutcome | LesionError)[] = new Array(refs.length);
   const ready: { idx: number; p: Prepared }[] = [];
   await Promise.all(
@@ -130,7 +300,10 @@ export async function processUploads(refs: readonly UploadRef[], deps: ProcessDe
   let analyses: (LesionAnalysis | LesionError)[] = [];
   try {
     analyses = await deps.analyzer.analyzeBatch(
-      toAnalyse.map(({ p }) => ({ bytes: p.bytes!, target: { id: p.id, bucket: p.ref.bucket, key: p.ref.key } })),
+      toAnalyse.map(({ p }) => ({
+        bytes: p.bytes!,
+        target: { id: p.id, bucket: p.ref.bucket, key: p.ref.key },
+      })),
     );
   } catch (e) {
     if (!isLesionError(e)) throw e;

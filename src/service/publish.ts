@@ -1,20 +1,38 @@
+import { createHash } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { StorageError } from '../errors.js';
 import type { AnalysisResult, ErrorResult } from '../pipeline/result.js';
 import type { ResultKeys } from '../storage/keys.js';
+import type { ObjectStore } from '../storage/s3.js';
 
 export const EVENT_SOURCE = 'lesion-mtl';
 export const DetailType = {
   COMPLETED: 'LesionAnalysisCompleted',
   FAILED: 'LesionAnalysisFailed',
 } as const;
+export type DetailType = (typeof DetailType)[keyof typeof DetailType];
+
+/** Metadata on every result object and on the event marker: the upload version it belongs to. */
+export const SOURCE_ETAG_METADATA = 'source-etag';
+
+/** File name of the event marker beside result.json / error.json. */
+export const EVENT_MARKER_NAME = 'event.json';
 
 export interface CompletionEvent {
-  readonly detailType: (typeof DetailType)[keyof typeof DetailType];
+  readonly detailType: DetailType;
   readonly detail: {
+    /**
+     * Stable for one upload version: a re-sent event (see `publishAndMark`) carries the same id,
+     * so consumers deduplicate on it. Not EventBridge's own envelope `id`, which is new per send.
+     */
+    readonly eventId: string;
     readonly imageId: string;
     readonly bucket: string | null;
     readonly imageKey: string | null;
+    /** ETag of the upload version that was analysed. */
+    readonly uploadETag: string;
+    /** Bucket of `resultKeys` (LESION_RESULTS_BUCKET, or the upload's own bucket). */
+    readonly resultsBucket: string;
     readonly resultKeys: Partial<Record<'result' | 'error' | 'mask' | 'overlay' | 'fhir', string>>;
     readonly probabilities: { readonly melanoma: number; readonly seborrheicKeratosis: number } | null;
     readonly flags: readonly string[];
@@ -29,18 +47,35 @@ export interface EventPublisher {
   publish(event: CompletionEvent): Promise<void>;
 }
 
-/** The event for one finished upload (result or error). */
+/** Deterministic id of the event for one upload version. */
+export function completionEventId(detailType: DetailType, imageId: string, uploadETag: string): string {
+  return createHash('sha256').update(`${detailType}\n${imageId}\n${uploadETag}`).digest('hex').slice(0, 32);
+}
+
+/**
+ * The event for one finished upload (result or error). Pure: the same stored result.json /
+ * error.json and upload ETag always give the same event, which is what lets a redelivery
+ * rebuild an event that was never sent.
+ *
+ * @example
+ * const event = completionEvent({ status: 'ok', result, keys, uploadETag: head.eTag, resultsBucket });
+ */
 export function completionEvent(
-  o: { status: 'ok'; result: AnalysisResult; keys: ResultKeys } | { status: 'error'; error: ErrorResult; keys: ResultKeys },
+  o:
+    | { status: 'ok'; result: AnalysisResult; keys: ResultKeys; uploadETag: string; resultsBucket: string }
+    | { status: 'error'; error: ErrorResult; keys: ResultKeys; uploadETag: string; resultsBucket: string },
 ): CompletionEvent {
   if (o.status === 'ok') {
     const r = o.result;
     return {
       detailType: DetailType.COMPLETED,
       detail: {
+        eventId: completionEventId(DetailType.COMPLETED, r.image.id, o.uploadETag),
         imageId: r.image.id,
         bucket: r.image.bucket,
         imageKey: r.image.key,
+        uploadETag: o.uploadETag,
+        resultsBucket: o.resultsBucket,
         resultKeys: { result: o.keys.result, mask: o.keys.mask, overlay: o.keys.overlay, fhir: o.keys.fhir },
         probabilities: {
           melanoma: r.classification.melanoma.probability,
@@ -57,9 +92,12 @@ export function completionEvent(
   return {
     detailType: DetailType.FAILED,
     detail: {
+      eventId: completionEventId(DetailType.FAILED, e.image.id, o.uploadETag),
       imageId: e.image.id,
       bucket: e.image.bucket,
       imageKey: e.image.key,
+      uploadETag: o.uploadETag,
+      resultsBucket: o.resultsBucket,
       resultKeys: { error: o.keys.error },
       probabilities: null,
       flags: [],
@@ -70,9 +108,64 @@ export function completionEvent(
   };
 }
 
+/** `results/<id>/event.json`: written only after the event was accepted by the publisher. */
+export function eventMarkerKey(keys: ResultKeys): string {
+  return `${keys.prefix}${EVENT_MARKER_NAME}`;
+}
+
+/** Content of the event marker: the event exactly as published. */
+export interface EventMarker {
+  readonly publishedAt: string;
+  readonly source: typeof EVENT_SOURCE;
+  readonly event: CompletionEvent;
+}
+
+export interface MarkTarget {
+  readonly store: ObjectStore;
+  readonly bucket: string;
+  readonly keys: ResultKeys;
+  readonly uploadETag: string;
+}
+
 /**
- * Publishes to an EventBridge bus. Exactly-once per upload comes from the caller: events are
- * only sent after a result was newly written, never for a duplicate delivery.
+ * True when the event for this upload version was already published (its marker exists and
+ * names the same upload ETag). A marker for an older upload version does not count.
+ */
+export async function eventAlreadyPublished(t: MarkTarget): Promise<boolean> {
+  const marker = await t.store.head(t.bucket, eventMarkerKey(t.keys));
+  return marker !== null && marker.metadata[SOURCE_ETAG_METADATA] === t.uploadETag;
+}
+
+/**
+ * Publish, then write the marker. The order makes delivery at-least-once with exactly-once in
+ * the normal case: a failed publish leaves no marker (the redelivery publishes again); a marker
+ * write that fails after a successful publish leads to one re-send with the same `eventId`.
+ *
+ * @example
+ * await publishAndMark(publisher, event, { store, bucket, keys, uploadETag });
+ */
+export async function publishAndMark(
+  publisher: EventPublisher,
+  event: CompletionEvent,
+  t: MarkTarget,
+  now: () => Date = () => new Date(),
+): Promise<void> {
+  await publisher.publish(event);
+  const marker: EventMarker = { publishedAt: now().toISOString(), source: EVENT_SOURCE, event };
+  await t.store.put(
+    t.bucket,
+    eventMarkerKey(t.keys),
+    JSON.stringify(marker, null, 2) + '\n',
+    'application/json',
+    {
+      [SOURCE_ETAG_METADATA]: t.uploadETag,
+    },
+  );
+}
+
+/**
+ * Publishes to an EventBridge bus. Exactly-once per upload comes from the caller
+ * (`publishAndMark` and the redelivery check in processUploads).
  */
 export class EventBridgePublisher implements EventPublisher {
   constructor(
@@ -86,7 +179,12 @@ export class EventBridgePublisher implements EventPublisher {
       const r = await this.client.send(
         new PutEventsCommand({
           Entries: [
-            { EventBusName: this.busName, Source: EVENT_SOURCE, DetailType: event.detailType, Detail: JSON.stringify(event.detail) },
+            {
+              EventBusName: this.busName,
+              Source: EVENT_SOURCE,
+              DetailType: event.detailType,
+              Detail: JSON.stringify(event.detail),
+            },
           ],
         }),
       );
@@ -94,7 +192,8 @@ export class EventBridgePublisher implements EventPublisher {
     } catch (cause) {
       throw new StorageError(`EventBridge PutEvents to ${this.busName} failed`, { cause });
     }
-    if (failed > 0) throw new StorageError(`EventBridge rejected the ${event.detailType} event on ${this.busName}`);
+    if (failed > 0)
+      throw new StorageError(`EventBridge rejected the ${event.detailType} event on ${this.busName}`);
   }
 }
 

@@ -54,7 +54,11 @@ export async function processMessages(
 }
 
 /** The Lambda core (callable without middy): SQS event → partial batch response. */
-export async function handleSqsEvent(event: SQSEvent, deps: ProcessDeps, observer?: BatchObserver): Promise<SQSBatchResponse> {
+export async function handleSqsEvent(
+  event: SQSEvent,
+  deps: ProcessDeps,
+  observer?: BatchObserver,
+): Promise<SQSBatchResponse> {
   const { retry } = await processMessages(
     event.Records.map((r) => ({ messageId: r.messageId, body: r.body })),
     deps,

@@ -12,9 +12,17 @@ export class SqsMessageQueue implements MessageQueue {
   async receive(max: number, waitSeconds: number) {
     try {
       const r = await this.client.send(
-        new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: max, WaitTimeSeconds: waitSeconds }),
+        new ReceiveMessageCommand({
+          QueueUrl: this.queueUrl,
+          MaxNumberOfMessages: max,
+          WaitTimeSeconds: waitSeconds,
+        }),
       );
-      return (r.Messages ?? []).map((m) => ({ messageId: m.MessageId!, body: m.Body ?? '', receiptHandle: m.ReceiptHandle! }));
+      return (r.Messages ?? []).map((m) => ({
+        messageId: m.MessageId!,
+        body: m.Body ?? '',
+        receiptHandle: m.ReceiptHandle!,
+      }));
     } catch (cause) {
       throw new StorageError('SQS ReceiveMessage failed', { cause });
     }

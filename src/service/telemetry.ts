@@ -10,10 +10,21 @@ export function observeWith(logger: Logger, metrics: Metrics): BatchObserver {
       if (o.status === 'ok') {
         metrics.addMetric('ImagesAnalysed', MetricUnit.Count, 1);
         metrics.addMetric('AnalysisLatency', MetricUnit.Milliseconds, o.result.timingsMs.total);
-        logger.info('analysed', { messageId, key: o.ref.key, result: o.keys.result, flags: o.result.quality.flags, timingsMs: o.result.timingsMs });
+        logger.info('analysed', {
+          messageId,
+          key: o.ref.key,
+          result: o.keys.result,
+          flags: o.result.quality.flags,
+          timingsMs: o.result.timingsMs,
+        });
       } else if (o.status === 'error') {
         metrics.addMetric('ImagesRejected', MetricUnit.Count, 1);
-        logger.warn('rejected upload', { messageId, key: o.ref.key, code: o.error.error.code, errorKey: o.keys?.error });
+        logger.warn('rejected upload', {
+          messageId,
+          key: o.ref.key,
+          code: o.error.error.code,
+          errorKey: o.keys?.error,
+        });
       } else if (o.status === 'duplicate') {
         metrics.addMetric('DuplicateDeliveries', MetricUnit.Count, 1);
         logger.info('duplicate delivery skipped', { messageId, key: o.ref.key });
@@ -23,7 +34,12 @@ export function observeWith(logger: Logger, metrics: Metrics): BatchObserver {
     },
     onRetry(messageId, e) {
       metrics.addMetric('TransientFailures', MetricUnit.Count, 1);
-      logger.error('transient failure, message will be retried', { messageId, code: e.code, error: e.message, cause: String((e.cause as Error)?.message ?? '') });
+      logger.error('transient failure, message will be retried', {
+        messageId,
+        code: e.code,
+        error: e.message,
+        cause: String((e.cause as Error)?.message ?? ''),
+      });
     },
     onDropped(messageId, e) {
       metrics.addMetric('MalformedMessages', MetricUnit.Count, 1);

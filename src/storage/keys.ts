@@ -6,7 +6,9 @@ export function decodeS3EventKey(raw: string): string {
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));
   } catch (cause) {
-    throw new InputError(ErrorCode.KEY_REJECTED, `The object key '${raw}' is not valid URL encoding.`, { cause });
+    throw new InputError(ErrorCode.KEY_REJECTED, `The object key '${raw}' is not valid URL encoding.`, {
+      cause,
+    });
   }
 }
 
@@ -22,7 +24,10 @@ const SAFE_SEGMENT = /^[A-Za-z0-9._-]+$/;
  */
 export function imageIdFromKey(key: string, uploadsPrefix: string): string {
   if (!key.startsWith(uploadsPrefix) || key.length === uploadsPrefix.length || key.endsWith('/')) {
-    throw new InputError(ErrorCode.KEY_REJECTED, `The key '${key}' is not an upload under '${uploadsPrefix}'.`);
+    throw new InputError(
+      ErrorCode.KEY_REJECTED,
+      `The key '${key}' is not an upload under '${uploadsPrefix}'.`,
+    );
   }
   const rel = key.slice(uploadsPrefix.length);
   let changed = false;
@@ -39,7 +44,10 @@ export function imageIdFromKey(key: string, uploadsPrefix: string): string {
       }
       if (SAFE_SEGMENT.test(s)) return s;
       changed = true;
-      const cleaned = s.normalize('NFKD').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+      const cleaned = s
+        .normalize('NFKD')
+        .replace(/[^A-Za-z0-9._-]/g, '_')
+        .replace(/^\.+/, '_');
       return cleaned.slice(0, 100);
     });
   let id = segments.join('/');

@@ -18,7 +18,13 @@ export interface ObjectHead {
 export interface ObjectStore {
   head(bucket: string, key: string): Promise<ObjectHead | null>;
   get(bucket: string, key: string, maxBytes: number): Promise<Buffer>;
-  put(bucket: string, key: string, body: Uint8Array | string, contentType: string, metadata?: Record<string, string>): Promise<void>;
+  put(
+    bucket: string,
+    key: string,
+    body: Uint8Array | string,
+    contentType: string,
+    metadata?: Record<string, string>,
+  ): Promise<void>;
 }
 
 function statusOf(e: unknown): number | undefined {
@@ -70,7 +76,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if ((r.ContentLength ?? 0) > maxBytes) {
-        r.Body && 'destroy' in r.Body && (r.Body as { destroy: () => void }).destroy();
+        (r.Body as { destroy?: () => void } | undefined)?.destroy?.(); // do not download it
         throw objectTooLarge(r.ContentLength ?? 0, maxBytes);
       }
       const chunks: Buffer[] = [];
@@ -84,16 +90,32 @@ export class S3ObjectStore implements ObjectStore {
     } catch (e) {
       if (e instanceof InputError) throw e;
       if (isNotFound(e)) {
-        throw new InputError(ErrorCode.OBJECT_NOT_FOUND, `The upload s3://${bucket}/${key} no longer exists.`, { cause: e });
+        throw new InputError(
+          ErrorCode.OBJECT_NOT_FOUND,
+          `The upload s3://${bucket}/${key} no longer exists.`,
+          { cause: e },
+        );
       }
       throw new StorageError(`S3 GetObject failed for s3://${bucket}/${key}`, { cause: e });
     }
   }
 
-  async put(bucket: string, key: string, body: Uint8Array | string, contentType: string, metadata: Record<string, string> = {}): Promise<void> {
+  async put(
+    bucket: string,
+    key: string,
+    body: Uint8Array | string,
+    contentType: string,
+    metadata: Record<string, string> = {},
+  ): Promise<void> {
     try {
       await this.client.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata }),
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          Metadata: metadata,
+        }),
       );
     } catch (e) {
       throw new StorageError(`S3 PutObject failed for s3://${bucket}/${key}`, { cause: e });

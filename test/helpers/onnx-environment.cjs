@@ -7,9 +7,20 @@ class OnnxEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
     for (const name of [
-      'Float32Array', 'Float64Array', 'Int8Array', 'Int16Array', 'Int32Array', 'BigInt64Array',
-      'Uint8Array', 'Uint8ClampedArray', 'Uint16Array', 'Uint32Array', 'BigUint64Array',
-      'ArrayBuffer', 'SharedArrayBuffer', 'Buffer',
+      'Float32Array',
+      'Float64Array',
+      'Int8Array',
+      'Int16Array',
+      'Int32Array',
+      'BigInt64Array',
+      'Uint8Array',
+      'Uint8ClampedArray',
+      'Uint16Array',
+      'Uint32Array',
+      'BigUint64Array',
+      'ArrayBuffer',
+      'SharedArrayBuffer',
+      'Buffer',
     ]) {
       this.global[name] = globalThis[name];
     }

@@ -52,19 +52,19 @@ class DecoderStage(nn.Module):
 
 
 class BinaryHead(nn.Sequential):
-    def __init__(self, cin: int, hidden: int, dropout: float):
-        super().__init__(
-            nn.Dropout(dropout), nn.Linear(cin, hidden), nn.ReLU(inplace=True),
-            nn.Dropout(dropout), nn.Linear(hidden, 1),
-        )
+    """LayerNorm → dropout → linear logit. The pooled ReLU6 features are sparse and small; the
+    norm puts them on a usable scale, and with no hidden ReLU there are no units to die (an
+    MLP head here collapsed to a constant output within three epochs)."""
+
+    def __init__(self, cin: int, dropout: float):
+        super().__init__(nn.LayerNorm(cin), nn.Dropout(dropout), nn.Linear(cin, 1))
 
 
 class LesionMTL(nn.Module):
     """Input: float RGB in [0, 255], NCHW. Output: (mask_logits [N,1,H,W], score_logits [N,2],
     embedding [N,1280]); the embedding is the global pool used by the out-of-distribution gate."""
 
-    def __init__(self, decoder_channels=(96, 64, 32, 24), head_hidden: int = 256, dropout: float = 0.3,
-                 width_mult: float = 1.0):
+    def __init__(self, decoder_channels=(96, 64, 32, 24), dropout: float = 0.3, width_mult: float = 1.0):
         super().__init__()
         self.encoder = mobilenet_v2(width_mult=width_mult).features
         skip_ch = [self._out_channels(i) for i in SKIP_TAPS]
@@ -79,7 +79,7 @@ class LesionMTL(nn.Module):
             cin = cout
         self.decoder = nn.ModuleList(stages)
         self.mask_head = nn.Conv2d(cin, 1, 1)
-        self.cls_heads = nn.ModuleList([BinaryHead(2 * head_ch, head_hidden, dropout) for _ in range(2)])
+        self.cls_heads = nn.ModuleList([BinaryHead(2 * head_ch, dropout) for _ in range(2)])
 
     def _out_channels(self, idx: int) -> int:
         block = self.encoder[idx]

@@ -39,7 +39,8 @@ DEFAULTS = {
     "epochs": 20,
     "batch_size": 16,
     "lr": 1e-3,
-    "encoder_lr": 4e-4,
+    "encoder_lr": 2e-4,
+    "grad_clip": 5.0,
     "weight_decay": 1e-4,
     "warmup_epochs": 1,
     "cls_weight": 1.0,
@@ -217,6 +218,7 @@ def train(cfg: dict) -> None:
             loss = seg + cfg["cls_weight"] * cls
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
             opt.step()
             ema.update(model, step)
             sums += [seg.item(), cls.item()]

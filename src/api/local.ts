@@ -1,0 +1,85 @@
+import type { LocalPipeline } from '../local/pipeline.js';
+import { apiConfigFrom, type ApiConfig } from './config.js';
+import { handleApiRequest, type ApiDeps } from './handler.js';
+import { startApiServer, type ApiServer } from './http-server.js';
+import { S3AnalysisStorage } from './storage.js';
+
+export interface LocalApiOptions {
+  /** @default 0 (any free port) */
+  readonly port?: number;
+  readonly config?: Partial<ApiConfig>;
+  /** Failures of the API (5xx causes) and of background processing. */
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface LocalApi {
+  readonly url: string;
+  readonly server: ApiServer;
+  /** Resolves once no upload is queued or being processed. */
+  idle(): Promise<void>;
+  /** Stop serving and wait for the processing in flight (the pipeline itself stays up). */
+  close(): Promise<void>;
+}
+
+/**
+ * The upload API on 127.0.0.1 over a running LocalPipeline: presigned URLs point at its
+ * embedded S3 server, and every upload notification starts processing (`pipeline.drain()`),
+ * one drain at a time.
+ *
+ * @example
+ * const pipeline = await LocalPipeline.start();
+ * const api = await serveLocalPipeline(pipeline, { port: 8080 });
+ */
+export async function serveLocalPipeline(
+  pipeline: LocalPipeline,
+  opts: LocalApiOptions = {},
+): Promise<LocalApi> {
+  const deps: ApiDeps = {
+    storage: new S3AnalysisStorage(pipeline.s3.client),
+    config: apiConfigFrom(pipeline.config, pipeline.bucket, opts.config),
+    onError: (e) => opts.onError?.(e),
+  };
+  let closed = false;
+  let running: Promise<void> | null = null;
+  let again = false;
+
+  const drainLoop = async (): Promise<void> => {
+    do {
+      again = false;
+      try {
+        await pipeline.drain();
+      } catch (e) {
+        opts.onError?.(e);
+      }
+    } while ((again || pipeline.pending > 0) && !closed);
+  };
+  const schedule = () => {
+    if (closed) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = drainLoop().finally(() => {
+      running = null;
+    });
+  };
+  // LocalPipeline queues the notification in its own (earlier) listener; this one drains it.
+  pipeline.s3.onObjectCreated(() => setImmediate(schedule));
+
+  const server = await startApiServer((req) => handleApiRequest(req, deps), { port: opts.port ?? 0 });
+  return {
+    url: server.url,
+    server,
+    async idle() {
+      while (!closed && (running || pipeline.pending > 0)) {
+        if (!running) schedule();
+        await running;
+      }
+    },
+    async close() {
+      closed = true;
+      await server.close();
+      await running;
+    },
+  };
+}

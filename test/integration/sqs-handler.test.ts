@@ -1,0 +1,155 @@
+import { ErrorCode, InferenceError, type LesionError, type MessageError } from '../../src/errors.js';
+import type { LesionSession } from '../../src/inference/session.js';
+import { startLocalS3, type LocalS3 } from '../../src/local/s3-server.js';
+import { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
+import type { ErrorResult } from '../../src/pipeline/result.js';
+import type { UploadOutcome } from '../../src/service/process-uploads.js';
+import { MemoryPublisher } from '../../src/service/publish.js';
+import { handleSqsEvent, type BatchObserver } from '../../src/service/sqs-batch.js';
+import { resultKeys } from '../../src/storage/keys.js';
+import { S3ObjectStore } from '../../src/storage/s3.js';
+import { faults, FaultyStore } from '../helpers/faults.js';
+import { fixtures, readSamples } from '../helpers/images.js';
+import { createTestAnalyzer } from '../helpers/model.js';
+import { getJson, headOrNull, listAll } from '../helpers/s3.js';
+import { errorSchemaErrors } from '../helpers/schema.js';
+import { s3NotificationBody, sqsEvent, sqsRecord } from '../helpers/sqs.js';
+
+let analyzer: LesionAnalyzer;
+let s3: LocalS3;
+let store: FaultyStore;
+let sample: Buffer;
+
+beforeAll(async () => {
+  analyzer = await createTestAnalyzer();
+  sample = (await readSamples())[0]!.bytes;
+});
+
+afterAll(async () => {
+  await analyzer.dispose();
+});
+
+beforeEach(async () => {
+  s3 = await startLocalS3({ bucket: 'lesion-uploads' });
+  store = new FaultyStore(new S3ObjectStore(s3.client));
+});
+
+afterEach(async () => {
+  await s3.stop();
+});
+
+async function upload(key: string, body: Uint8Array): Promise<string> {
+  await store.inner.put(s3.bucket, key, body, 'application/octet-stream');
+  return s3NotificationBody(s3.bucket, key, { size: body.length });
+}
+
+/** Records what the adapters would log. */
+function recordingObserver() {
+  const seen = {
+    outcomes: [] as [string, UploadOutcome][],
+    retries: [] as [string, LesionError][],
+    dropped: [] as [string, MessageError][],
+  };
+  const observer: BatchObserver = {
+    onOutcome: (id, o) => seen.outcomes.push([id, o]),
+    onRetry: (id, e) => seen.retries.push([id, e]),
+    onDropped: (id, e) => seen.dropped.push([id, e]),
+  };
+  return { seen, observer };
+}
+
+describe('handleSqsEvent (the Lambda core) with a real SQSEvent', () => {
+  it('reports a batch item failure only for the record with a transient failure', async () => {
+    const good = sqsRecord(await upload('uploads/good.jpg', sample));
+    const flaky = sqsRecord(await upload('uploads/flaky.jpg', sample));
+    const bad = sqsRecord(await upload('uploads/bad.jpg', fixtures.text()));
+    const malformed = sqsRecord('{"this is": "not an S3 event"}');
+    const foreign = sqsRecord(s3NotificationBody(s3.bucket, 'elsewhere/x.jpg'));
+    store.fail({ op: 'get', match: (k) => k === 'uploads/flaky.jpg', error: faults.slowDown, times: 1 });
+    const publisher = new MemoryPublisher();
+    const { seen, observer } = recordingObserver();
+
+    const response = await handleSqsEvent(
+      sqsEvent([good, flaky, bad, malformed, foreign]),
+      { analyzer, store, config: analyzer.config, publisher },
+      observer,
+    );
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: flaky.messageId }] });
+    expect(seen.retries.map(([id, e]) => [id, e.code])).toEqual([
+      [flaky.messageId, ErrorCode.STORAGE_UNAVAILABLE],
+    ]);
+    expect(seen.dropped.map(([id, e]) => [id, e.code])).toEqual([
+      [malformed.messageId, ErrorCode.MALFORMED_MESSAGE],
+    ]);
+    expect(seen.outcomes.map(([id, o]) => [id, o.status])).toEqual([
+      [good.messageId, 'ok'],
+      [bad.messageId, 'error'],
+      [foreign.messageId, 'ignored'],
+    ]);
+
+    // outputs: result for good, error.json for bad, nothing for flaky or the foreign key
+    expect(await headOrNull(s3.client, s3.bucket, resultKeys('good.jpg', 'results/').result)).not.toBeNull();
+    const error = await getJson<ErrorResult>(s3.client, s3.bucket, resultKeys('bad.jpg', 'results/').error);
+    expect(errorSchemaErrors(error)).toEqual([]);
+    expect(error.error).toMatchObject({ code: ErrorCode.UNSUPPORTED_FORMAT, retryable: false });
+    const keys = (await listAll(s3.client, s3.bucket)).map((o) => o.key);
+    expect(keys.filter((k) => k.startsWith('results/') && !/^results\/(good|bad)\.jpg\//.test(k))).toEqual(
+      [],
+    );
+    expect(publisher.events.map((e) => e.detail.imageId).sort()).toEqual(['bad.jpg', 'good.jpg']);
+
+    // the redelivered record succeeds (the fault was transient)
+    const retry = await handleSqsEvent(sqsEvent([flaky]), {
+      analyzer,
+      store,
+      config: analyzer.config,
+      publisher,
+    });
+    expect(retry).toEqual({ batchItemFailures: [] });
+    expect(await headOrNull(s3.client, s3.bucket, resultKeys('flaky.jpg', 'results/').result)).not.toBeNull();
+  });
+
+  it('retries every record with a decodable image when inference fails, and still answers bad inputs', async () => {
+    const failing: LesionSession = {
+      contract: analyzer.contract,
+      provider: 'cpu',
+      run: async () => {
+        throw new InferenceError('onnxruntime run failed for uint8 [2,96,128,3]');
+      },
+      dispose: async () => undefined,
+    };
+    const broken = await LesionAnalyzer.create({ config: analyzer.config, session: failing });
+    const a = sqsRecord(await upload('uploads/a.jpg', sample));
+    const b = sqsRecord(await upload('uploads/b.jpg', sample));
+    const bad = sqsRecord(await upload('uploads/empty.jpg', Buffer.alloc(0)));
+
+    const response = await handleSqsEvent(sqsEvent([a, bad, b]), {
+      analyzer: broken,
+      store,
+      config: analyzer.config,
+    });
+
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      [a.messageId, b.messageId].sort(),
+    );
+    const keys = (await listAll(s3.client, s3.bucket))
+      .map((o) => o.key)
+      .filter((k) => k.startsWith('results/'));
+    expect(keys).toEqual(['results/empty.jpg/error.json']);
+  });
+
+  it('lists a message whose two uploads both failed once in batchItemFailures', async () => {
+    // one SQS message may hold several S3 records
+    const body = JSON.stringify({
+      Records: [
+        ...JSON.parse(await upload('uploads/m1.jpg', sample)).Records,
+        ...JSON.parse(await upload('uploads/m2.jpg', sample)).Records,
+      ],
+    });
+    store.fail({ op: 'get', match: (k) => k.startsWith('uploads/m'), error: faults.internalError });
+    const record = sqsRecord(body);
+    const response = await handleSqsEvent(sqsEvent([record]), { analyzer, store, config: analyzer.config });
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+  });
+});

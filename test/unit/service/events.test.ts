@@ -1,0 +1,78 @@
+import { MessageError } from '../../../src/errors.js';
+import { parseS3Notification } from '../../../src/service/events.js';
+
+const record = (key: string, eventName = 'ObjectCreated:Put', extra: Record<string, unknown> = {}) => ({
+  eventVersion: '2.1',
+  eventSource: 'aws:s3',
+  awsRegion: 'eu-west-1',
+  eventName,
+  s3: { bucket: { name: 'lesion-uploads' }, object: { key, size: 1234, eTag: 'abc123', ...extra } },
+});
+
+describe('parseS3Notification', () => {
+  it('returns one upload reference per ObjectCreated record', () => {
+    const body = JSON.stringify({
+      Records: [record('uploads/a.jpg'), record('uploads/b.png', 'ObjectCreated:CompleteMultipartUpload')],
+    });
+    expect(parseS3Notification(body)).toEqual([
+      { bucket: 'lesion-uploads', key: 'uploads/a.jpg', size: 1234, eTag: 'abc123' },
+      { bucket: 'lesion-uploads', key: 'uploads/b.png', size: 1234, eTag: 'abc123' },
+    ]);
+  });
+
+  it('decodes URL-encoded keys', () => {
+    const body = JSON.stringify({ Records: [record('uploads/Pati%C3%ABnt+1%2B2.jpg')] });
+    expect(parseS3Notification(body)[0]!.key).toBe('uploads/Patiënt 1+2.jpg');
+  });
+
+  it('returns no uploads for the s3:TestEvent sent when a notification is configured', () => {
+    expect(
+      parseS3Notification(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'b' })),
+    ).toEqual([]);
+  });
+
+  it('skips records that are not ObjectCreated events from S3', () => {
+    const body = JSON.stringify({
+      Records: [
+        record('uploads/gone.jpg', 'ObjectRemoved:Delete'),
+        { ...record('uploads/x.jpg'), eventSource: 'aws:sqs' },
+        record('uploads/ok.jpg'),
+      ],
+    });
+    expect(parseS3Notification(body).map((r) => r.key)).toEqual(['uploads/ok.jpg']);
+  });
+
+  it('reports a missing size or eTag as null', () => {
+    const r = record('uploads/a.jpg');
+    const body = JSON.stringify({ Records: [{ ...r, s3: { ...r.s3, object: { key: 'uploads/a.jpg' } } }] });
+    expect(parseS3Notification(body)[0]).toEqual({
+      bucket: 'lesion-uploads',
+      key: 'uploads/a.jpg',
+      size: null,
+      eTag: null,
+    });
+  });
+
+  it('throws MessageError for a body that is not JSON, naming its length', () => {
+    expect(() => parseS3Notification('not json {')).toThrow(MessageError);
+    expect(() => parseS3Notification('not json {')).toThrow('not JSON (10 bytes)');
+  });
+
+  it.each([
+    ['no Records array', '{"hello":"world"}'],
+    ['Records not an array', '{"Records":{}}'],
+    ['JSON null', 'null'],
+    ['a JSON string', '"uploads/a.jpg"'],
+  ])('throws MessageError for %s', (_what, body) => {
+    expect(() => parseS3Notification(body)).toThrow(
+      expect.objectContaining({ name: 'MessageError', code: 'MALFORMED_MESSAGE', retryable: false }),
+    );
+  });
+
+  it('throws MessageError for a record without a key', () => {
+    const body = JSON.stringify({ Records: [record('uploads/a.jpg'), record('')] });
+    expect(() => parseS3Notification(body)).toThrow(
+      'Record 1 of the S3 notification has no bucket name or object key.',
+    );
+  });
+});
