@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
+import { outline, resizeNearest } from '../processing/mask.js';
 import type { OverlayOptions } from 'sharp';
 import { rocAuc, rocCurve } from '../metrics/index.js';
 import type { RocPoint } from '../metrics/index.js';
@@ -205,57 +206,6 @@ export async function renderRocPng(perImage: readonly PerImageResult[]): Promise
 }
 
 /**
- * Nearest-neighbour resampling of a 0/1 mask (pixel centres mapped onto the source grid).
- *
- * @example
- * resizeMaskNearest(Uint8Array.of(1, 0, 0, 1), 2, 2, 4, 4); // 4x4 with 2x2 blocks
- */
-export function resizeMaskNearest(
-  mask: Uint8Array,
-  width: number,
-  height: number,
-  targetWidth: number,
-  targetHeight: number,
-): Uint8Array {
-  const out = new Uint8Array(targetWidth * targetHeight);
-  for (let ty = 0; ty < targetHeight; ty++) {
-    const sy = Math.min(height - 1, Math.floor(((ty + 0.5) * height) / targetHeight));
-    for (let tx = 0; tx < targetWidth; tx++) {
-      const sx = Math.min(width - 1, Math.floor(((tx + 0.5) * width) / targetWidth));
-      out[ty * targetWidth + tx] = mask[sy * width + sx] ?? 0;
-    }
-  }
-  return out;
-}
-
-/**
- * The inner outline of a 0/1 mask: foreground pixels with background (or the image edge) within
- * `radius` pixels (Chebyshev distance), so the band is `radius` pixels thick.
- *
- * @example
- * maskOutline(new Uint8Array(9).fill(1), 3, 3, 1); // all 1 but the centre: only it has no background or edge nearby
- */
-export function maskOutline(mask: Uint8Array, width: number, height: number, radius = 1): Uint8Array {
-  const out = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (mask[y * width + x] !== 1) continue;
-      search: for (let dy = -radius; dy <= radius; dy++) {
-        for (let dx = -radius; dx <= radius; dx++) {
-          const nx = x + dx;
-          const ny = y + dy;
-          if (nx < 0 || ny < 0 || nx >= width || ny >= height || mask[ny * width + nx] !== 1) {
-            out[y * width + x] = 1;
-            break search;
-          }
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/**
  * A contact sheet of the given worst cases (lowest Jaccard first): each tile is the image with the
  * ground-truth outline in green and the predicted outline in magenta, captioned with id and Jaccard.
  * `null` when there are no cases. An unreadable image is drawn as a grey tile.
@@ -360,8 +310,10 @@ async function renderTile(c: WorstCase, box: { width: number; height: number }):
   }
 
   const pixels = Buffer.alloc(box.width * box.height * 3, 64);
-  const truth = maskOutline(resizeMaskNearest(c.truthMask, c.width, c.height, w, h), w, h, 2);
-  const predicted = maskOutline(resizeMaskNearest(c.predictedMask, c.width, c.height, w, h), w, h, 2);
+  const outlineAt = (mask: Uint8Array) =>
+    outline(resizeNearest({ data: mask, width: c.width, height: c.height }, w, h), 2).data;
+  const truth = outlineAt(c.truthMask);
+  const predicted = outlineAt(c.predictedMask);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const source = y * w + x;

@@ -218,6 +218,24 @@ export function scaleBox(
   return { x, y, width: x2 - x, height: y2 - y };
 }
 
+/**
+ * Nearest-neighbour resampling of a plane (pixel centres mapped onto the source grid).
+ *
+ * @example
+ * resizeNearest({ data: Uint8Array.of(1, 0), width: 2, height: 1 }, 4, 2).data // 1,1,0,0,1,1,0,0
+ */
+export function resizeNearest(plane: Plane, width: number, height: number): Plane {
+  const out = new Uint8Array(width * height);
+  for (let ty = 0; ty < height; ty++) {
+    const sy = Math.min(plane.height - 1, Math.floor(((ty + 0.5) * plane.height) / height));
+    for (let tx = 0; tx < width; tx++) {
+      const sx = Math.min(plane.width - 1, Math.floor(((tx + 0.5) * plane.width) / width));
+      out[ty * width + tx] = plane.data[sy * plane.width + sx] ?? 0;
+    }
+  }
+  return { data: out, width, height };
+}
+
 /** Outline of a 0/1 plane: foreground pixels with a 4-neighbour outside, dilated to `thickness`. */
 export function outline(mask: Plane, thickness = 2): Plane {
   const { width: w, height: h, data } = mask;

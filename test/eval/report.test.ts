@@ -8,38 +8,13 @@ import { evaluateDataset } from '../../src/eval/evaluate.js';
 import type { EvaluationResult } from '../../src/eval/evaluate.js';
 import {
   formatMetricsTable,
-  maskOutline,
   renderRocPng,
   renderRocSvg,
   renderWorstCasesPng,
-  resizeMaskNearest,
   rocCurves,
   writeReports,
 } from '../../src/eval/report.js';
 import { FakePredictor, writeSyntheticIsicSplit } from './synthetic-dataset.js';
-
-describe('resizeMaskNearest', () => {
-  it('repeats each source pixel when upsampling by an integer factor', () => {
-    // 2x1 → 4x2: each pixel becomes a 2x2 block
-    expect(resizeMaskNearest(Uint8Array.of(1, 0), 2, 1, 4, 2)).toEqual(Uint8Array.of(1, 1, 0, 0, 1, 1, 0, 0));
-  });
-
-  it('samples pixel centres when downsampling', () => {
-    // 4x1 → 2x1: target centres 0.5, 1.5 map to source x = 1, 3
-    expect(resizeMaskNearest(Uint8Array.of(0, 1, 0, 0), 4, 1, 2, 1)).toEqual(Uint8Array.of(1, 0));
-  });
-});
-
-describe('maskOutline', () => {
-  it('keeps foreground pixels next to background or the image edge', () => {
-    // 3x3 all foreground, radius 1: only the centre has neither background nor the edge nearby
-    expect(maskOutline(new Uint8Array(9).fill(1), 3, 3, 1)).toEqual(Uint8Array.of(1, 1, 1, 1, 0, 1, 1, 1, 1));
-  });
-
-  it('ignores background pixels', () => {
-    expect(maskOutline(new Uint8Array(4), 2, 2)).toEqual(new Uint8Array(4));
-  });
-});
 
 describe('reports of a synthetic evaluation', () => {
   let root: string;

@@ -8,6 +8,7 @@ import {
   logitsToProbabilityBytes,
   maskStats,
   outline,
+  resizeNearest,
   rotate90ccw,
   scaleBox,
   sigmoid,
@@ -267,5 +268,20 @@ describe('outline', () => {
 
   it('treats the image border as outside', () => {
     expect(rows(outline(plane('111', '111', '111'), 1))).toEqual(['111', '101', '111']);
+  });
+});
+
+describe('resizeNearest', () => {
+  it('repeats each source pixel when upsampling by an integer factor', () => {
+    // 2x1 → 4x2: each pixel becomes a 2x2 block
+    const out = resizeNearest({ data: Uint8Array.of(1, 0), width: 2, height: 1 }, 4, 2);
+    expect(out.data).toEqual(Uint8Array.of(1, 1, 0, 0, 1, 1, 0, 0));
+  });
+
+  it('samples pixel centres when downsampling', () => {
+    // 4x1 → 2x1: target centres 0.5, 1.5 map to source x = 1, 3
+    expect(resizeNearest({ data: Uint8Array.of(0, 1, 0, 0), width: 4, height: 1 }, 2, 1).data).toEqual(
+      Uint8Array.of(1, 0),
+    );
   });
 });
