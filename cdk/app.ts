@@ -6,7 +6,8 @@
  *
  * Context flags: `compute` = cpu | gpu | both, `lambdaPackaging` = zip | image,
  * `stackName` (default LesionMtl), `buildLayers` = true | false (default true),
- * `allowResultsRead` = true | false (default false; see LesionPipelineProps.allowResultsRead).
+ * `api` = iam | jwt | off (default iam; the upload API), with `jwt`: `jwtIssuer` (https URL) and
+ * `jwtAudience` (comma-separated); `corsOrigins` (comma-separated browser origins, optional).
  *
  * The stack is environment-agnostic (no account/region, no context lookups), so synth works
  * offline without credentials; deploy uses the account/region of your AWS profile.
@@ -14,8 +15,8 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildLayers, LayerBuildError, layersBuilt } from '../layers/build.js';
-import { COMPUTE_OPTIONS, LambdaPackaging } from './lesion-pipeline.js';
-import type { ComputeOption } from './lesion-pipeline.js';
+import { API_AUTHORIZATIONS, COMPUTE_OPTIONS, LambdaPackaging } from './lesion-pipeline.js';
+import type { ApiAuthorization, ComputeOption, LesionApiProps } from './lesion-pipeline.js';
 import { LesionStack } from './lesion-stack.js';
 
 const app = new App();
@@ -27,6 +28,32 @@ if (!COMPUTE_OPTIONS.includes(compute)) {
   process.exit(1);
 }
 const lambdaPackaging = context('lambdaPackaging', LambdaPackaging.ZIP) as LambdaPackaging;
+
+const apiMode = context('api', 'iam');
+if (apiMode !== 'off' && !API_AUTHORIZATIONS.includes(apiMode as ApiAuthorization)) {
+  console.error(`context api=${apiMode}: expected one of ${API_AUTHORIZATIONS.join(', ')}, off`);
+  process.exit(1);
+}
+const list = (key: string): string[] | undefined => {
+  const raw = app.node.tryGetContext(key) as unknown;
+  if (raw === undefined) return undefined;
+  return (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((s) => s.trim()).filter(Boolean);
+};
+const jwtIssuer = app.node.tryGetContext('jwtIssuer') as string | undefined;
+const jwtAudience = list('jwtAudience');
+const corsOrigins = list('corsOrigins');
+const api: LesionApiProps | false =
+  apiMode === 'off'
+    ? false
+    : {
+        authorization: apiMode as ApiAuthorization,
+        ...(jwtIssuer !== undefined ? { jwtIssuer: String(jwtIssuer) } : {}),
+        ...(jwtAudience ? { jwtAudience } : {}),
+        ...(corsOrigins ? { corsOrigins } : {}),
+      };
+if (app.node.tryGetContext('allowResultsRead') !== undefined) {
+  console.error('context allowResultsRead is ignored: reading back results/ is always granted now');
+}
 
 // The zip-packaged Lambda deploys layers/runtime/build and layers/model/build. Rebuild them on
 // every synth (offline copy from node_modules + models/, ~2 s) so a re-exported model or an
@@ -44,8 +71,15 @@ if (compute !== 'gpu' && lambdaPackaging === LambdaPackaging.ZIP) {
   }
 }
 
-new LesionStack(app, context('stackName', 'LesionMtl'), {
-  pipeline: { compute, lambdaPackaging, allowResultsRead: context('allowResultsRead', 'false') === 'true' },
-});
+try {
+  new LesionStack(app, context('stackName', 'LesionMtl'), {
+    pipeline: { compute, lambdaPackaging, api },
+  });
+} catch (err) {
+  // Prop validation lists every problem; print it without a stack trace.
+  if (!(err instanceof Error) || !err.message.startsWith('Invalid LesionPipeline props')) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

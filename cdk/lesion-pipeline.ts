@@ -2,6 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as applicationautoscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -48,6 +52,39 @@ export const GPU_MODEL_PATH = '/app/models/lesion-mtl.onnx';
 /** Packages the handler bundle leaves out because the runtime layer provides them. */
 export const LAYER_PROVIDED_MODULES = ['onnxruntime-node', 'sharp'] as const;
 
+/** How callers of the upload API authenticate (an authorizer on every route). */
+export const ApiAuthorization = { IAM: 'iam', JWT: 'jwt' } as const;
+export type ApiAuthorization = (typeof ApiAuthorization)[keyof typeof ApiAuthorization];
+export const API_AUTHORIZATIONS: readonly ApiAuthorization[] = Object.values(ApiAuthorization);
+
+/** Routes of the upload API (src/api/handler.ts); both go to the one API function. */
+export const API_ROUTES = [
+  { method: 'POST', path: '/analyses' },
+  { method: 'GET', path: '/analyses/{id}' },
+] as const;
+
+/** Presigned URLs (SigV4) are valid for at most 7 days. */
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+/** ESM bundle settings shared by the analyze and API functions (local esbuild, no Docker). */
+function esmBundling(externalModules: readonly string[]): lambdaNodejs.BundlingOptions {
+  return {
+    format: lambdaNodejs.OutputFormat.ESM,
+    target: 'node22',
+    platform: 'node',
+    mainFields: ['module', 'main'],
+    // ESM bundles of CommonJS dependencies need a real `require`.
+    banner:
+      "import { createRequire as __lesionCreateRequire } from 'node:module'; const require = __lesionCreateRequire(import.meta.url);",
+    // Anything not listed is bundled, the AWS SDK included (its version is pinned by the lock file).
+    externalModules: [...externalModules],
+    minify: true,
+    keepNames: true, // error classes log their real names
+    sourceMap: true,
+    forceDockerBundling: false,
+  };
+}
+
 /**
  * Docker build context = repository root, filtered to an allow-list (Docker ignore syntax:
  * exclude everything, re-include what the Dockerfiles COPY). Keeps node_modules, cdk.out,
@@ -80,7 +117,6 @@ export const LESION_PIPELINE_DEFAULTS = {
   noncurrentVersionExpiration: Duration.days(30),
   accessLogsExpiration: Duration.days(365),
   removalPolicy: RemovalPolicy.RETAIN,
-  allowResultsRead: false,
   logsRemovalPolicy: RemovalPolicy.DESTROY,
   maxReceiveCount: 3,
   visibilityTimeoutFactor: 6,
@@ -107,9 +143,56 @@ export const LESION_PIPELINE_DEFAULTS = {
   gpuRootVolumeGiB: 100,
   natGateways: 0,
   azCount: 2,
+  api: {
+    authorization: ApiAuthorization.IAM,
+    throttle: { rateLimit: 50, burstLimit: 100 },
+    uploadUrlTtl: Duration.seconds(900),
+    downloadUrlTtl: Duration.seconds(300),
+    memorySize: 256,
+    timeout: Duration.seconds(10),
+  },
 } as const;
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** Stage throttling of the upload API (requests per second; burst = bucket size). */
+export interface ApiThrottle {
+  /** Steady-state requests per second. */
+  readonly rateLimit: number;
+  /** Maximum concurrent burst of requests. */
+  readonly burstLimit: number;
+}
+
+/**
+ * The upload API (docs/integration.md §1): an API Gateway HTTP API with `POST /analyses` and
+ * `GET /analyses/{id}` on one Lambda function (functions/api/handler.ts).
+ */
+export interface LesionApiProps {
+  /**
+   * `iam`: callers sign requests with SigV4 and need `execute-api:Invoke` (grant it with
+   * `LesionPipeline.grantApiInvoke`); right for a backend calling server-to-server.
+   * `jwt`: callers send `Authorization: Bearer <JWT>` from an OIDC/OAuth 2 issuer (needs
+   * `jwtIssuer` and `jwtAudience`).
+   * @default 'iam'
+   */
+  readonly authorization?: ApiAuthorization;
+  /** Issuer URL of the JWTs (`https://…`, the `iss` claim), for authorization 'jwt'. */
+  readonly jwtIssuer?: string;
+  /** Accepted audiences (`aud`, or `client_id` for access tokens), for authorization 'jwt'. */
+  readonly jwtAudience?: readonly string[];
+  /**
+   * Browser origins (`https://app.example.org`) of a web app: the bucket gets a CORS rule for the
+   * presigned PUT (method PUT, header content-type) and the API answers CORS preflights.
+   * @default none (no CORS: server-to-server callers need none)
+   */
+  readonly corsOrigins?: readonly string[];
+  /** Stage throttling. @default { rateLimit: 50, burstLimit: 100 } */
+  readonly throttle?: ApiThrottle;
+  /** Lifetime of the presigned PUT (`LESION_API_UPLOAD_URL_TTL_SECONDS`). @default Duration.seconds(900) */
+  readonly uploadUrlTtl?: Duration;
+  /** Lifetime of the presigned result GETs (`LESION_API_DOWNLOAD_URL_TTL_SECONDS`). @default Duration.seconds(300) */
+  readonly downloadUrlTtl?: Duration;
+}
 
 export interface LesionPipelineProps {
   /**
@@ -130,14 +213,6 @@ export interface LesionPipelineProps {
   readonly noncurrentVersionExpiration?: Duration;
   /** Lifecycle expiration of server access logs. @default Duration.days(365) */
   readonly accessLogsExpiration?: Duration;
-  /**
-   * Also grant s3:GetObject on resultsPrefix* and s3:ListBucket on the bucket (read-only). The
-   * shared processing code checks for an existing result/error/event marker before analysing a
-   * redelivered upload (HEAD/GET under results/); without these grants S3 answers 403 and those
-   * checks fail. Off by default to keep the issue's exact least-privilege statements.
-   * @default false
-   */
-  readonly allowResultsRead?: boolean;
   /** Removal policy of the two buckets (uploads/results and access logs). @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
   /**
@@ -198,6 +273,17 @@ export interface LesionPipelineProps {
   /** Folder holding runtime/build and model/build (made by `npm run build:layers`). @default `<repo>/layers` */
   readonly layersDir?: string;
 
+  // ---------------------------------------------------------------- upload API
+  /**
+   * The upload API (HTTP API + Lambda); `false` leaves it out.
+   * @default { authorization: 'iam' } (on, IAM authorization)
+   */
+  readonly api?: LesionApiProps | false;
+  /** TypeScript entry of the API function, bundled with esbuild. @default `<repo>/functions/api/handler.ts` */
+  readonly apiHandlerEntry?: string;
+  /** Pre-built API function code (handler `index.handler`); skips esbuild bundling, e.g. in tests. @default bundle apiHandlerEntry */
+  readonly apiFunctionCode?: lambda.Code;
+
   // ---------------------------------------------------------------- events + telemetry
   /** Name of the custom EventBridge bus that receives completion events. @default 'lesion-analysis' */
   readonly eventBusName?: string;
@@ -229,6 +315,17 @@ export interface LesionPipelineProps {
   readonly natGateways?: number;
   /** Availability zones of the GPU VPC (explicit names avoid any lookup). @default the first 2 AZs of the region (Fn::GetAZs) */
   readonly availabilityZones?: readonly string[];
+}
+
+interface ApiResources {
+  readonly httpApi: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  readonly routes: apigwv2.HttpRoute[];
+  readonly fn: lambda.Function;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly accessLogGroup: logs.LogGroup;
+  readonly authorization: ApiAuthorization;
 }
 
 interface GpuWorkerResources {
@@ -399,7 +496,65 @@ export function validateLesionPipelineProps(props: LesionPipelineProps): string[
       problems.push(`${name} must be at least ${minDays} day(s)`);
     }
   }
+  if (props.api !== undefined && props.api !== false) checkApiProps(props.api, problems);
   return problems;
+}
+
+/** A browser origin: scheme, host and optional port, nothing else. */
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/;
+
+function checkApiProps(api: LesionApiProps, problems: string[]): void {
+  const auth = api.authorization ?? LESION_PIPELINE_DEFAULTS.api.authorization;
+  if (!API_AUTHORIZATIONS.includes(auth)) {
+    problems.push(`api.authorization must be one of ${API_AUTHORIZATIONS.join(', ')}, got '${String(auth)}'`);
+  }
+  if (auth === ApiAuthorization.JWT) {
+    if (!api.jwtIssuer || !/^https:\/\/[^\s]+$/.test(api.jwtIssuer)) {
+      problems.push(
+        `api.authorization 'jwt' needs api.jwtIssuer, the https:// URL of the token issuer (iss), got ${
+          api.jwtIssuer === undefined ? 'none' : `'${api.jwtIssuer}'`
+        }`,
+      );
+    }
+    if (!api.jwtAudience || api.jwtAudience.length === 0 || api.jwtAudience.some((a) => !a || !a.trim())) {
+      problems.push(
+        "api.authorization 'jwt' needs api.jwtAudience, one or more non-empty audiences (aud or client_id)",
+      );
+    }
+  } else if (api.jwtIssuer !== undefined || api.jwtAudience !== undefined) {
+    problems.push("api.jwtIssuer / api.jwtAudience apply to api.authorization 'jwt' only");
+  }
+  if (api.corsOrigins !== undefined) {
+    const bad = api.corsOrigins.filter((o) => !ORIGIN.test(o));
+    if (api.corsOrigins.length === 0 || bad.length > 0) {
+      problems.push(
+        'api.corsOrigins must be a non-empty list of origins like https://app.example.org ' +
+          `(scheme://host[:port], no path, no '*')${bad.length > 0 ? `, got ${bad.map((o) => `'${o}'`).join(', ')}` : ''}`,
+      );
+    }
+  }
+  if (api.throttle !== undefined) {
+    const { rateLimit, burstLimit } = api.throttle;
+    if (!Number.isFinite(rateLimit) || rateLimit <= 0) {
+      problems.push(`api.throttle.rateLimit must be a number > 0 (requests per second), got ${rateLimit}`);
+    }
+    if (!isInt(burstLimit) || burstLimit < 1) {
+      problems.push(`api.throttle.burstLimit must be an integer >= 1, got ${burstLimit}`);
+    }
+  }
+  const ttls: Array<[string, Duration | undefined]> = [
+    ['api.uploadUrlTtl', api.uploadUrlTtl],
+    ['api.downloadUrlTtl', api.downloadUrlTtl],
+  ];
+  for (const [name, value] of ttls) {
+    if (value === undefined) continue;
+    const seconds = value.toSeconds({ integral: false });
+    if (!isInt(seconds) || seconds < 1 || seconds > MAX_PRESIGN_SECONDS) {
+      problems.push(
+        `${name} must be a whole number of seconds from 1 to ${MAX_PRESIGN_SECONDS} (7 days), got ${seconds}`,
+      );
+    }
+  }
 }
 
 /** The layer folders `layers/build.ts` produces. */
@@ -412,8 +567,9 @@ export function defaultLayerDirs(layersDir: string = path.join(REPO_ROOT, 'layer
 
 /**
  * S3 upload → SQS (+DLQ) → Lambda (CPU) and/or ECS GPU worker → results in the same bucket
- * + EventBridge completion events. Secure defaults (SSE, TLS-only, versioning, access logs,
- * least-privilege roles), validated props, and every created resource exposed.
+ * + EventBridge completion events, and an upload API (HTTP API, IAM or JWT) that presigns uploads
+ * and reports results. Secure defaults (SSE, TLS-only, versioning, access logs, least-privilege
+ * roles), validated props, and every created resource exposed.
  *
  * @example
  * const pipeline = new LesionPipeline(stack, 'Pipeline', { compute: 'cpu', batchSize: 4 });
@@ -453,6 +609,20 @@ export class LesionPipeline extends Construct {
   public readonly gpuLogGroup?: logs.LogGroup;
   /** Task count 0..gpuMaxInstances, step-scaled on the queue backlog. */
   public readonly gpuTaskCount?: ecs.ScalableTaskCount;
+  /** Present unless `api: false`: the upload API. */
+  public readonly httpApi?: apigwv2.HttpApi;
+  /** The `$default` stage (throttling, access logs). */
+  public readonly apiStage?: apigwv2.HttpStage;
+  /** `POST /analyses` and `GET /analyses/{id}`, in API_ROUTES order. */
+  public readonly apiRoutes?: readonly apigwv2.HttpRoute[];
+  public readonly apiFunction?: lambda.Function;
+  public readonly apiFunctionRole?: iam.Role;
+  public readonly apiFunctionLogGroup?: logs.LogGroup;
+  public readonly apiAccessLogGroup?: logs.LogGroup;
+  /** Base URL of the API (`https://<id>.execute-api.<region>.amazonaws.com`, no trailing slash). */
+  public readonly apiUrl?: string;
+  /** How the API authenticates callers (undefined without an API). */
+  public readonly apiAuthorization?: ApiAuthorization;
 
   constructor(scope: Construct, id: string, props: LesionPipelineProps = {}) {
     super(scope, id);
@@ -613,7 +783,7 @@ export class LesionPipeline extends Construct {
         description:
           'lesion-mtl analyze function: read uploads, write results, consume the queue, put events',
       });
-      this.grantPipelineAccess(role, props.allowResultsRead ?? d.allowResultsRead);
+      this.grantPipelineAccess(role);
       const logGroup = new logs.LogGroup(this, 'FunctionLogGroup', {
         retention: logRetention,
         removalPolicy: logsRemovalPolicy,
@@ -700,20 +870,7 @@ export class LesionPipeline extends Construct {
             handler: 'handler',
             projectRoot: REPO_ROOT,
             depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-            bundling: {
-              format: lambdaNodejs.OutputFormat.ESM,
-              target: 'node22',
-              platform: 'node',
-              mainFields: ['module', 'main'],
-              // ESM bundles of CommonJS dependencies need a real `require`.
-              banner:
-                "import { createRequire as __lesionCreateRequire } from 'node:module'; const require = __lesionCreateRequire(import.meta.url);",
-              externalModules: [...LAYER_PROVIDED_MODULES], // from the runtime layer; the AWS SDK is bundled (pinned)
-              minify: true,
-              keepNames: true, // error classes log their real names
-              sourceMap: true,
-              forceDockerBundling: false,
-            },
+            bundling: esmBundling(LAYER_PROVIDED_MODULES), // onnxruntime-node + sharp come from the runtime layer
           });
         }
       }
@@ -754,14 +911,28 @@ export class LesionPipeline extends Construct {
       this.gpuLogGroup = gpu.logGroup;
       this.gpuTaskCount = gpu.taskCount;
     }
+
+    // ------------------------------------------------------------ upload API
+    if (props.api !== false) {
+      const api = this.createApi(props, props.api ?? {}, logsRemovalPolicy, logRetention);
+      this.httpApi = api.httpApi;
+      this.apiStage = api.stage;
+      this.apiRoutes = api.routes;
+      this.apiFunction = api.fn;
+      this.apiFunctionRole = api.role;
+      this.apiFunctionLogGroup = api.logGroup;
+      this.apiAccessLogGroup = api.accessLogGroup;
+      this.apiUrl = api.httpApi.apiEndpoint;
+      this.apiAuthorization = api.authorization;
+    }
   }
 
   /**
-   * Least privilege shared by the Lambda role and the ECS task role: GetObject on uploads only,
-   * PutObject on results only, PutEvents on the bus. (Queue consumption is granted by the event
-   * source / `grantConsumeMessages`.)
+   * Least privilege shared by the Lambda role and the ECS task role: GetObject on uploads, PutObject
+   * on results, read-back of results (idempotency), a prefix-limited ListBucket, PutEvents on the
+   * bus. (Queue consumption is granted by the event source / `grantConsumeMessages`.)
    */
-  private grantPipelineAccess(role: iam.IRole, allowResultsRead: boolean): void {
+  private grantPipelineAccess(role: iam.IRole): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ReadUploads',
@@ -776,37 +947,61 @@ export class LesionPipeline extends Construct {
         resources: [this.bucket.arnForObjects(`${this.resultsPrefix}*`)],
       }),
     );
-    if (allowResultsRead) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadResults',
-          actions: ['s3:GetObject'],
-          resources: [this.bucket.arnForObjects(`${this.resultsPrefix}*`)],
-        }),
-      );
-      // Without ListBucket, S3 answers 403 instead of 404 for a key that does not exist.
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ListForNotFound',
-          actions: ['s3:ListBucket'],
-          resources: [this.bucket.bucketArn],
-        }),
-      );
-    }
+    // src/service/process-uploads.ts and publish.ts HEAD/GET result.json, error.json and the
+    // event.json marker under results/<id>/ before analysing a redelivered upload (exactly once).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadResults',
+        actions: ['s3:GetObject'],
+        resources: [this.bucket.arnForObjects(`${this.resultsPrefix}*`)],
+      }),
+    );
+    role.addToPrincipalPolicy(this.listOwnPrefixesStatement());
     this.eventBus.grantPutEventsTo(role);
-    const uploadsFinding = `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(
-      this.bucket.node.defaultChild as s3.CfnBucket,
-    )}.Arn>/`;
     Validations.of(role).acknowledge(
       {
-        id: `${uploadsFinding}${this.uploadsPrefix}*]`,
+        id: this.objectsFinding(this.uploadsPrefix),
         reason: 'Reads any upload key, and only under the uploads prefix.',
       },
       {
-        id: `${uploadsFinding}${this.resultsPrefix}*]`,
-        reason: 'Writes (and with allowResultsRead reads back) result keys, only under the results prefix.',
+        id: this.objectsFinding(this.resultsPrefix),
+        reason: 'Writes and reads back result keys (idempotency checks), only under the results prefix.',
       },
     );
+  }
+
+  /**
+   * s3:ListBucket limited to the two prefixes. Without ListBucket S3 answers a HEAD/GET of a
+   * missing key with 403 instead of 404, so "no result yet" would look like a failure; with it the
+   * role can still list nothing outside uploads/ and results/.
+   */
+  private listOwnPrefixesStatement(): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid: 'ListOwnPrefixes',
+      actions: ['s3:ListBucket'],
+      resources: [this.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${this.uploadsPrefix}*`, `${this.resultsPrefix}*`] } },
+    });
+  }
+
+  /** The cdk-nag IAM5 finding id of `<bucket>/<prefix>*`. */
+  private objectsFinding(prefix: string): string {
+    const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+    return `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`;
+  }
+
+  /**
+   * Let `grantee` call both routes of the upload API (`execute-api:Invoke`). Only with
+   * `api.authorization: 'iam'`.
+   *
+   * @example
+   * pipeline.grantApiInvoke(backendRole);
+   */
+  public grantApiInvoke(grantee: iam.IGrantable): iam.Grant[] {
+    if (!this.apiRoutes || this.apiAuthorization !== ApiAuthorization.IAM) {
+      throw new Error("grantApiInvoke needs the upload API with api.authorization 'iam'");
+    }
+    return this.apiRoutes.map((route) => route.grantInvoke(grantee));
   }
 
   /**
@@ -838,6 +1033,203 @@ export class LesionPipeline extends Construct {
         });
       }
     }
+  }
+
+  /**
+   * The upload API: HTTP API ($default stage, throttled, access-logged) with an IAM or JWT
+   * authorizer on both routes → one Lambda (functions/api/handler.ts) that presigns uploads and
+   * reads results. Its role can PutObject only under uploads/ (the presigned PUT is signed with
+   * it), GetObject only under results/, and list only those two prefixes.
+   */
+  private createApi(
+    props: LesionPipelineProps,
+    api: LesionApiProps,
+    logsRemovalPolicy: RemovalPolicy,
+    logRetention: logs.RetentionDays,
+  ): ApiResources {
+    const d = LESION_PIPELINE_DEFAULTS;
+    const authorization = api.authorization ?? d.api.authorization;
+    const role = new iam.Role(this, 'ApiFunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'lesion-mtl upload API: presign uploads, read results',
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PresignUploads',
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${this.uploadsPrefix}*`)],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadResults',
+        actions: ['s3:GetObject'],
+        resources: [this.bucket.arnForObjects(`${this.resultsPrefix}*`)],
+      }),
+    );
+    role.addToPrincipalPolicy(this.listOwnPrefixesStatement());
+    const logGroup = new logs.LogGroup(this, 'ApiFunctionLogGroup', {
+      retention: logRetention,
+      removalPolicy: logsRemovalPolicy,
+    });
+    logGroup.grantWrite(role);
+
+    const common = {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.X86_64,
+      memorySize: d.api.memorySize,
+      timeout: d.api.timeout,
+      role,
+      logGroup,
+      tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+      description: 'lesion-mtl upload API: POST /analyses, GET /analyses/{id} (presigned S3 URLs)',
+      // The names src/api/config.ts (loadApiConfig) and src/config.ts read; docs/integration.md §1.
+      environment: {
+        LESION_UPLOAD_BUCKET: this.bucket.bucketName,
+        LESION_RESULTS_BUCKET: this.bucket.bucketName,
+        LESION_UPLOADS_PREFIX: this.uploadsPrefix,
+        LESION_RESULTS_PREFIX: this.resultsPrefix,
+        LESION_MAX_BYTES: String(props.maxBytes ?? d.maxBytes),
+        LESION_API_UPLOAD_URL_TTL_SECONDS: String((api.uploadUrlTtl ?? d.api.uploadUrlTtl).toSeconds()),
+        LESION_API_DOWNLOAD_URL_TTL_SECONDS: String((api.downloadUrlTtl ?? d.api.downloadUrlTtl).toSeconds()),
+        LOG_LEVEL: props.logLevel ?? d.logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    };
+    let fn: lambda.Function;
+    if (props.apiFunctionCode) {
+      fn = new lambda.Function(this, 'ApiFunction', {
+        ...common,
+        code: props.apiFunctionCode,
+        handler: 'index.handler',
+      });
+    } else {
+      const entry = props.apiHandlerEntry ?? path.join(REPO_ROOT, 'functions', 'api', 'handler.ts');
+      if (!fs.existsSync(entry)) {
+        throw new Error(`API handler entry ${entry} not found (expected functions/api/handler.ts)`);
+      }
+      fn = new lambdaNodejs.NodejsFunction(this, 'ApiFunction', {
+        ...common,
+        entry,
+        handler: 'handler',
+        projectRoot: REPO_ROOT,
+        depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+        bundling: esmBundling([]), // no native modules: everything, the AWS SDK included, is bundled
+      });
+    }
+
+    const authorizer =
+      authorization === ApiAuthorization.JWT
+        ? new HttpJwtAuthorizer('JwtAuthorizer', api.jwtIssuer!, {
+            authorizerName: 'lesion-jwt',
+            jwtAudience: [...api.jwtAudience!],
+          })
+        : new HttpIamAuthorizer();
+    const corsOrigins = api.corsOrigins ? [...api.corsOrigins] : undefined;
+    const httpApi = new apigwv2.HttpApi(this, 'Api', {
+      apiName: `${Stack.of(this).stackName}-upload-api`,
+      description: 'lesion-mtl upload API: POST /analyses, GET /analyses/{id} (docs/integration.md)',
+      createDefaultStage: false, // the stage below carries throttling and access logs
+      defaultAuthorizer: authorizer,
+      ...(corsOrigins
+        ? {
+            corsPreflight: {
+              allowOrigins: corsOrigins,
+              allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST],
+              allowHeaders: [
+                'authorization',
+                'content-type',
+                ...(authorization === ApiAuthorization.IAM
+                  ? ['x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256']
+                  : []),
+              ],
+              exposeHeaders: ['location', 'retry-after'],
+              maxAge: Duration.minutes(10),
+            },
+          }
+        : {}),
+    });
+    const accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogGroup', {
+      retention: logRetention,
+      removalPolicy: logsRemovalPolicy,
+    });
+    const throttle = api.throttle ?? d.api.throttle;
+    const stage = new apigwv2.HttpStage(this, 'ApiStage', {
+      httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: throttle.rateLimit, burstLimit: throttle.burstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogGroup),
+        // One JSON line per request: who, which route, outcome. No bodies, no query strings.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            sourceIp: '$context.identity.sourceIp',
+            principal:
+              authorization === ApiAuthorization.JWT
+                ? '$context.authorizer.claims.sub'
+                : '$context.identity.userArn',
+            method: '$context.httpMethod',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            responseLatencyMs: '$context.responseLatency',
+            integrationStatus: '$context.integrationStatus',
+            integrationLatencyMs: '$context.integrationLatency',
+            error: '$context.error.message',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+    const integration = new HttpLambdaIntegration('ApiIntegration', fn);
+    const routes = API_ROUTES.map(
+      (r) =>
+        httpApi.addRoutes({
+          path: r.path,
+          methods: [r.method === 'POST' ? apigwv2.HttpMethod.POST : apigwv2.HttpMethod.GET],
+          integration,
+        })[0]!,
+    );
+
+    if (corsOrigins) {
+      // A browser PUTs the image straight to S3 with the presigned URL.
+      this.bucket.addCorsRule({
+        id: 'presigned-upload-put',
+        allowedMethods: [s3.HttpMethods.PUT],
+        allowedOrigins: corsOrigins,
+        allowedHeaders: ['content-type'],
+        maxAge: 3000,
+      });
+    }
+
+    Validations.of(role).acknowledge(
+      {
+        id: this.objectsFinding(this.uploadsPrefix),
+        reason: 'Presigns PUTs for new upload keys (uploads/<uuid>.<ext>), only under the uploads prefix.',
+      },
+      {
+        id: this.objectsFinding(this.resultsPrefix),
+        reason: 'Reads result.json / error.json and presigns result GETs, only under the results prefix.',
+      },
+      ...(props.tracing
+        ? [
+            {
+              id: 'AwsSolutions-IAM5[Resource::*]',
+              reason: 'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions.',
+            },
+          ]
+        : []),
+    );
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Pinned to nodejs22.x on purpose: the project standard (middy 6, Powertools) is Node 22.',
+    });
+    return { httpApi, stage, routes, fn, role, logGroup, accessLogGroup, authorization };
   }
 
   private createGpuWorker(
@@ -920,7 +1312,7 @@ export class LesionPipeline extends Construct {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: 'lesion-mtl GPU worker: read uploads, write results, consume the queue, put events',
     });
-    this.grantPipelineAccess(taskRole, props.allowResultsRead ?? d.allowResultsRead);
+    this.grantPipelineAccess(taskRole);
     this.queue.grantConsumeMessages(taskRole);
 
     const taskDefinition = new ecs.Ec2TaskDefinition(this, 'GpuTaskDefinition', {

@@ -11,7 +11,7 @@ export interface LesionStackProps extends StackProps {
 
 /**
  * The deployable unit: one LesionPipeline plus the outputs a user needs to try it
- * (bucket, queues, bus, an example upload command).
+ * (bucket, queues, bus, API URL, an example upload command).
  *
  * @example
  * new LesionStack(app, 'LesionMtl', { pipeline: { compute: 'gpu' } });
@@ -23,7 +23,7 @@ export class LesionStack extends Stack {
   constructor(scope: Construct, id: string, props: LesionStackProps = {}) {
     super(scope, id, {
       description:
-        'lesion-mtl: serverless skin-lesion segmentation + classification (S3 → SQS → Lambda / ECS GPU)',
+        'lesion-mtl: serverless skin-lesion segmentation + classification (upload API → S3 → SQS → Lambda / ECS GPU)',
       ...props,
     });
     this.explicitAzs = props.pipeline?.availabilityZones;
@@ -68,6 +68,18 @@ export class LesionStack extends Stack {
     }
     if (pipeline.gpuLogGroup) {
       new CfnOutput(this, 'GpuWorkerLogGroupName', { value: pipeline.gpuLogGroup.logGroupName });
+    }
+    if (pipeline.apiUrl) {
+      new CfnOutput(this, 'ApiUrl', {
+        value: pipeline.apiUrl,
+        description: `Upload API base URL (POST /analyses, GET /analyses/{id}); ${
+          pipeline.apiAuthorization === 'jwt' ? 'JWT bearer tokens' : 'IAM (SigV4, execute-api:Invoke)'
+        }`,
+      });
+    }
+    if (pipeline.apiFunctionLogGroup && pipeline.apiAccessLogGroup) {
+      new CfnOutput(this, 'ApiFunctionLogGroupName', { value: pipeline.apiFunctionLogGroup.logGroupName });
+      new CfnOutput(this, 'ApiAccessLogGroupName', { value: pipeline.apiAccessLogGroup.logGroupName });
     }
     if (pipeline.cluster && pipeline.gpuService) {
       new CfnOutput(this, 'ClusterName', { value: pipeline.cluster.clusterName });

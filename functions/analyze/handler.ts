@@ -13,8 +13,12 @@ import { handleSqsEvent } from '../../src/service/sqs-batch.js';
 import { observeWith } from '../../src/service/telemetry.js';
 import { createS3Client, S3ObjectStore } from '../../src/storage/s3.js';
 
-const logger = new Logger({ serviceName: 'lesion-analyze' });
-const metrics = new Metrics({ namespace: 'LesionMtl', serviceName: 'lesion-analyze' });
+// The environment (POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE, set by the CDK stack)
+// wins; the fallbacks name local runs. An explicit option would override the environment.
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'lesion-analyze';
+const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || 'LesionMtl';
+const logger = new Logger({ serviceName });
+const metrics = new Metrics({ namespace, serviceName });
 const config = loadConfig();
 const store = new S3ObjectStore(createS3Client());
 const publisher = config.eventBusName ? createEventBridgePublisher(config.eventBusName) : undefined;

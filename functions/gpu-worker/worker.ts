@@ -12,8 +12,12 @@ import { observeWith } from '../../src/service/telemetry.js';
 import { QueueWorker } from '../../src/service/worker.js';
 import { createS3Client, S3ObjectStore } from '../../src/storage/s3.js';
 
-const logger = new Logger({ serviceName: 'lesion-gpu-worker' });
-const metrics = new Metrics({ namespace: 'LesionMtl', serviceName: 'lesion-gpu-worker' });
+// The environment (POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE, set by the CDK stack)
+// wins; the fallbacks name local runs. An explicit option would override the environment.
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'lesion-gpu-worker';
+const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || 'LesionMtl';
+const logger = new Logger({ serviceName });
+const metrics = new Metrics({ namespace, serviceName });
 
 async function main(): Promise<void> {
   const queueUrl = process.env.LESION_QUEUE_URL;

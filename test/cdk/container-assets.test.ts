@@ -48,7 +48,7 @@ function expectAllowListed(dir: string, dockerfile: string): void {
 
 describe('container build contexts', () => {
   it('GPU worker: repo root filtered to the allow-list, functions/gpu-worker/Dockerfile', () => {
-    const { dir, template } = stagedContext({ compute: 'gpu' });
+    const { dir, template } = stagedContext({ compute: 'gpu', api: false });
     expectAllowListed(dir, 'functions/gpu-worker/Dockerfile');
     const taskDefId = logicalId(template, 'AWS::ECS::TaskDefinition', 'PipelineGpuTaskDefinition');
     const image = JSON.stringify(
@@ -58,7 +58,7 @@ describe('container build contexts', () => {
   });
 
   it('Lambda image: the same context with functions/analyze/Dockerfile', () => {
-    const { dir, template } = stagedContext({ lambdaPackaging: 'image' });
+    const { dir, template } = stagedContext({ lambdaPackaging: 'image', api: false });
     expectAllowListed(dir, 'functions/analyze/Dockerfile');
     template.hasResourceProperties('AWS::Lambda::Function', { PackageType: 'Image' });
     expect(lambda.Runtime.NODEJS_22_X.name).toBe('nodejs22.x');

@@ -36,7 +36,7 @@ export function newApp(): App {
 }
 
 let stubDir: string | undefined;
-/** A tiny asset folder standing in for the layers and the bundled handler (no esbuild, no 60 MB copy). */
+/** A tiny asset folder standing in for the layers and the bundled handlers (no esbuild, no 60 MB copy). */
 function stubAssetDir(): string {
   if (!stubDir) {
     stubDir = tempDir('lesion-stub-');
@@ -52,7 +52,9 @@ function stubAssetDir(): string {
 export function fastProps(props: LesionPipelineProps = {}): LesionPipelineProps {
   const needsLambda = (props.compute ?? 'cpu') !== 'gpu' && (props.lambdaPackaging ?? 'zip') === 'zip';
   const needsGpu = props.compute === 'gpu' || props.compute === 'both';
+  const needsApi = props.api !== false;
   return {
+    ...(needsApi ? { apiFunctionCode: lambda.Code.fromAsset(stubAssetDir()) } : {}),
     ...(needsLambda
       ? {
           functionCode: lambda.Code.fromAsset(stubAssetDir()),

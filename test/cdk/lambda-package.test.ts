@@ -132,6 +132,44 @@ describe('Lambda zip packaging (real layers + esbuild bundling)', () => {
     }
   });
 
+  it('bundles the API handler as one ESM file with everything inlined and no onnxruntime-node / sharp', () => {
+    const fnId = logicalId(template, 'AWS::Lambda::Function', 'PipelineApiFunction');
+    const fn = template.toJSON().Resources[fnId].Properties;
+    expect(fn.Handler).toBe('index.handler');
+    expect(fn.Layers).toBeUndefined();
+    const dir = assetDir(fn.Code.S3Key);
+    expect(fs.readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    const code = fs.readFileSync(path.join(dir, 'index.mjs'), 'utf8');
+    expect(code).not.toMatch(/from\s*"(onnxruntime-node|sharp)"/);
+    expect(code).not.toMatch(/\bfrom\s*"@aws-sdk\//); // the SDK is bundled, pinned by the lock file
+    expect(code).toContain('createRequire');
+    expect(fs.statSync(path.join(dir, 'index.mjs')).size).toBeLessThan(5 * MiB);
+  });
+
+  it('the API bundle imports alone (no node_modules, no layer) with the environment the stack sets', () => {
+    const fnId = logicalId(template, 'AWS::Lambda::Function', 'PipelineApiFunction');
+    const fn = template.toJSON().Resources[fnId].Properties;
+    const task = path.join(tmp, 'api-task');
+    fs.cpSync(assetDir(fn.Code.S3Key), task, { recursive: true });
+    const env = Object.fromEntries(
+      Object.entries(fn.Environment.Variables as Record<string, unknown>).map(([k, v]) => [
+        k,
+        typeof v === 'string' ? v : 'lesion-data', // the bucket Ref
+      ]),
+    );
+    const script =
+      `import(${JSON.stringify(path.join(task, 'index.mjs'))})` +
+      '.then((m) => console.log(JSON.stringify({ loaded: typeof m.handler })))' +
+      '.catch((e) => console.log(JSON.stringify({ name: e.name, code: e.code, message: String(e.message) })));';
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: task,
+      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ loaded: 'function' });
+  });
+
   it('model layer puts the model where LESION_MODEL_PATH points (/opt/models)', () => {
     for (const f of MODEL_FILES) expect(fs.existsSync(path.join(layers.model!.dir, 'models', f))).toBe(true);
     expect(LAMBDA_MODEL_PATH).toBe('/opt/models/lesion-mtl.onnx');

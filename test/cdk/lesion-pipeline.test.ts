@@ -1,10 +1,14 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { API_ENV, loadApiConfig } from '../../src/api/config.js';
+import { ENV } from '../../src/config.js';
 import {
   ANALYSIS_EVENT_DETAIL_TYPES,
   ANALYSIS_EVENT_SOURCE,
+  API_ROUTES,
   LAMBDA_IMAGE_MODEL_PATH,
   LAMBDA_MODEL_PATH,
   LesionPipeline,
@@ -43,22 +47,50 @@ function allStatements(template: Template): Statement[] {
 
 const actionsOf = (s: Statement): string[] => [s.Action].flat() as string[];
 
-function expectedPipelineStatements(bucketId: string, busId: string, queueId: string): Statement[] {
-  return [
-    {
-      Sid: 'ReadUploads',
-      Effect: 'Allow',
-      Action: 's3:GetObject',
-      Resource: objectsArn(bucketId, 'uploads/*'),
-    },
-    {
-      Sid: 'WriteResults',
-      Effect: 'Allow',
-      Action: 's3:PutObject',
-      Resource: objectsArn(bucketId, 'results/*'),
-    },
-    { Effect: 'Allow', Action: 'events:PutEvents', Resource: arnOf(busId) },
-    {
+/** ListBucket only for keys under the two prefixes (so a missing key there is a 404, not a 403). */
+const listOwnPrefixes = (bucketId: string, uploads = 'uploads/', results = 'results/'): Statement => ({
+  Sid: 'ListOwnPrefixes',
+  Effect: 'Allow',
+  Action: 's3:ListBucket',
+  Resource: arnOf(bucketId),
+  Condition: { StringLike: { 's3:prefix': [`${uploads}*`, `${results}*`] } },
+});
+
+/** The analysis roles' statements, in policy order (the Lambda role adds its log group before `consume`). */
+function expectedPipelineStatements(
+  bucketId: string,
+  busId: string,
+  queueId: string,
+): {
+  s3: Statement[];
+  putEvents: Statement;
+  consume: Statement;
+} {
+  return {
+    s3: [
+      {
+        Sid: 'ReadUploads',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: objectsArn(bucketId, 'uploads/*'),
+      },
+      {
+        Sid: 'WriteResults',
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: objectsArn(bucketId, 'results/*'),
+      },
+      // read-back for idempotency: result.json / error.json / event.json under results/<id>/
+      {
+        Sid: 'ReadResults',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: objectsArn(bucketId, 'results/*'),
+      },
+      listOwnPrefixes(bucketId),
+    ],
+    putEvents: { Effect: 'Allow', Action: 'events:PutEvents', Resource: arnOf(busId) },
+    consume: {
       Effect: 'Allow',
       Action: [
         'sqs:ChangeMessageVisibility',
@@ -69,7 +101,7 @@ function expectedPipelineStatements(bucketId: string, busId: string, queueId: st
       ],
       Resource: arnOf(queueId),
     },
-  ];
+  };
 }
 
 describe('LesionPipeline, compute=cpu (all defaults)', () => {
@@ -259,7 +291,7 @@ describe('LesionPipeline, compute=cpu (all defaults)', () => {
     });
   });
 
-  it('function role: exactly read uploads/*, write results/*, put events, consume the queue, write its log group', () => {
+  it('function role: exactly read uploads/*, write + read back results/*, list those prefixes, put events, consume, write its log group', () => {
     const roleId = logicalId(template, 'AWS::IAM::Role', 'PipelineFunctionRole');
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
@@ -270,35 +302,42 @@ describe('LesionPipeline, compute=cpu (all defaults)', () => {
     });
     expect(template.toJSON().Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
     const logGroupId = logicalId(template, 'AWS::Logs::LogGroup', 'PipelineFunctionLogGroup');
-    const [readUploads, writeResults, putEvents, consume] = expectedPipelineStatements(
-      bucketId,
-      busId,
-      queueId,
-    );
+    const { s3, putEvents, consume } = expectedPipelineStatements(bucketId, busId, queueId);
     expect(statementsOfRole(template, roleId)).toEqual([
-      readUploads,
-      writeResults,
+      ...s3,
       putEvents,
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arnOf(logGroupId) },
       consume,
     ]);
   });
 
-  it('grants no s3:DeleteObject anywhere and no PutObject on uploads/', () => {
+  it('grants no s3:DeleteObject anywhere, ListBucket only prefix-limited, PutObject on uploads/ only to the API', () => {
     const statements = allStatements(template);
     expect(statements.length).toBeGreaterThan(0);
     for (const s of statements) {
       for (const action of actionsOf(s)) {
-        expect(action).not.toMatch(/^s3:(\*|Delete)/);
+        expect(action).not.toMatch(/^s3:(\*|Delete|List\*)/);
+      }
+      if (actionsOf(s).includes('s3:ListBucket')) {
+        expect(s).toEqual(listOwnPrefixes(bucketId));
       }
       if (actionsOf(s).some((a) => a.startsWith('s3:Put') && a !== 's3:PutBucketNotification')) {
-        expect(JSON.stringify(s.Resource)).not.toContain('uploads/');
+        if (JSON.stringify(s.Resource).includes('uploads/')) expect(s.Sid).toBe('PresignUploads');
       }
     }
+    const presign = statements.filter((s) => s.Sid === 'PresignUploads');
+    expect(presign).toHaveLength(1);
+    const apiRoleId = logicalId(template, 'AWS::IAM::Role', 'PipelineApiFunctionRole');
+    expect(statementsOfRole(template, apiRoleId)).toContainEqual(presign[0]);
   });
 
   it('log groups keep 30 days and are deleted with the stack (buckets are retained)', () => {
-    for (const prefix of ['PipelineFunctionLogGroup', 'PipelineAnalysisEventsLogGroup']) {
+    for (const prefix of [
+      'PipelineFunctionLogGroup',
+      'PipelineAnalysisEventsLogGroup',
+      'PipelineApiFunctionLogGroup',
+      'PipelineApiAccessLogGroup',
+    ]) {
       const id = logicalId(template, 'AWS::Logs::LogGroup', prefix);
       expect(template.toJSON().Resources[id]).toMatchObject({
         Properties: { RetentionInDays: 30 },
@@ -532,7 +571,7 @@ describe('LesionPipeline, compute=gpu', () => {
     });
   });
 
-  it('task role: exactly read uploads/*, write results/*, put events, consume the queue', () => {
+  it('task role: exactly read uploads/*, write + read back results/*, list those prefixes, put events, consume', () => {
     const roleId = logicalId(template, 'AWS::IAM::Role', 'PipelineGpuTaskRole');
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
@@ -543,7 +582,8 @@ describe('LesionPipeline, compute=gpu', () => {
     });
     const bucketId = logicalId(template, 'AWS::S3::Bucket', 'PipelineBucket');
     const busId = logicalId(template, 'AWS::Events::EventBus', 'PipelineEventBus');
-    expect(statementsOfRole(template, roleId)).toEqual(expectedPipelineStatements(bucketId, busId, queueId));
+    const { s3, putEvents, consume } = expectedPipelineStatements(bucketId, busId, queueId);
+    expect(statementsOfRole(template, roleId)).toEqual([...s3, putEvents, consume]);
   });
 });
 
@@ -643,35 +683,32 @@ describe('LesionPipeline, overridden props', () => {
       },
     });
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 720 });
-    const resources = JSON.stringify(allStatements(template).map((s) => s.Resource));
+    const statements = allStatements(template);
+    const resources = JSON.stringify(statements.map((s) => s.Resource));
     expect(resources).toContain(JSON.stringify(objectsArn(bucketId, 'in/*')));
     expect(resources).toContain(JSON.stringify(objectsArn(bucketId, 'out/*')));
     expect(resources).not.toContain('uploads/');
+    const lists = statements.filter((s) => actionsOf(s).includes('s3:ListBucket'));
+    expect(lists).toHaveLength(2); // analyze function + API function
+    for (const st of lists) expect(st).toEqual(listOwnPrefixes(bucketId, 'in/', 'out/'));
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          LESION_UPLOAD_BUCKET: { Ref: bucketId },
+          LESION_UPLOADS_PREFIX: 'in/',
+        }),
+      },
+    });
   });
 
-  it('allowResultsRead adds exactly GetObject on results/* and ListBucket on the bucket to both roles', () => {
-    const { template } = constructWith({ compute: 'both', allowResultsRead: true });
+  it('compute=both: both analysis roles always read back results/* and list only their prefixes', () => {
+    const { template } = constructWith({ compute: 'both' });
     const bucketId = logicalId(template, 'AWS::S3::Bucket', 'PipelineBucket');
     const busId = logicalId(template, 'AWS::Events::EventBus', 'PipelineEventBus');
     const queueId = logicalId(template, 'AWS::SQS::Queue', 'PipelineQueue');
-    const [readUploads, writeResults, putEvents, consume] = expectedPipelineStatements(
-      bucketId,
-      busId,
-      queueId,
-    );
-    const readResults = [
-      {
-        Sid: 'ReadResults',
-        Effect: 'Allow',
-        Action: 's3:GetObject',
-        Resource: objectsArn(bucketId, 'results/*'),
-      },
-      { Sid: 'ListForNotFound', Effect: 'Allow', Action: 's3:ListBucket', Resource: arnOf(bucketId) },
-    ];
+    const { s3, putEvents, consume } = expectedPipelineStatements(bucketId, busId, queueId);
     expect(statementsOfRole(template, logicalId(template, 'AWS::IAM::Role', 'PipelineGpuTaskRole'))).toEqual([
-      readUploads,
-      writeResults,
-      ...readResults,
+      ...s3,
       putEvents,
       consume,
     ]);
@@ -679,7 +716,7 @@ describe('LesionPipeline, overridden props', () => {
       template,
       logicalId(template, 'AWS::IAM::Role', 'PipelineFunctionRole'),
     );
-    expect(fnStatements.slice(0, 5)).toEqual([readUploads, writeResults, ...readResults, putEvents]);
+    expect(fnStatements.slice(0, 5)).toEqual([...s3, putEvents]);
     for (const st of allStatements(template)) {
       for (const action of actionsOf(st)) expect(action).not.toMatch(/^s3:(\*|Delete)/);
     }
@@ -721,9 +758,317 @@ describe('LesionPipeline, overridden props', () => {
       'gpuService',
       'gpuLogGroup',
       'gpuTaskCount',
+      'httpApi',
+      'apiStage',
+      'apiRoutes',
+      'apiFunction',
+      'apiFunctionRole',
+      'apiFunctionLogGroup',
+      'apiAccessLogGroup',
+      'apiUrl',
+      'apiAuthorization',
     ] as const) {
       expect(pipeline[field]).toBeDefined();
     }
+  });
+});
+
+/** The API function's environment with CloudFormation refs replaced by a bucket name. */
+function apiEnvOf(template: Template, bucketName: string): Record<string, string> {
+  const [, fn] = resourcesOf(template, 'AWS::Lambda::Function').find(([id]) =>
+    id.startsWith('PipelineApiFunction'),
+  )!;
+  const vars = (fn.Environment as { Variables: Record<string, unknown> }).Variables;
+  return Object.fromEntries(
+    Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : bucketName]),
+  );
+}
+
+describe('upload API (default: on, IAM authorization)', () => {
+  let template: Template;
+  let pipeline: LesionPipeline;
+  let bucketId: string;
+  let apiId: string;
+
+  beforeAll(() => {
+    ({ template, pipeline } = constructWith());
+    bucketId = logicalId(template, 'AWS::S3::Bucket', 'PipelineBucket');
+    apiId = logicalId(template, 'AWS::ApiGatewayV2::Api', 'PipelineApi');
+  });
+
+  it('HTTP API with POST /analyses and GET /analyses/{id}, both AWS_IAM, on one Lambda integration', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: Match.absent(),
+    });
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0); // IAM needs no authorizer resource
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
+    const integrationId = logicalId(template, 'AWS::ApiGatewayV2::Integration', 'PipelineApi');
+    const fnId = logicalId(template, 'AWS::Lambda::Function', 'PipelineApiFunction');
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: arnOf(fnId),
+    });
+    const routes = resourcesOf(template, 'AWS::ApiGatewayV2::Route').map(([, p]) => p);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(
+      API_ROUTES.map((r) => `${r.method} ${r.path}`).sort(),
+    );
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(['GET /analyses/{id}', 'POST /analyses']);
+    for (const route of routes) {
+      expect(route).toMatchObject({
+        ApiId: { Ref: apiId },
+        AuthorizationType: 'AWS_IAM',
+        Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
+      });
+      expect(route.AuthorizerId).toBeUndefined();
+    }
+    expect(pipeline.apiAuthorization).toBe('iam');
+  });
+
+  it('$default stage: auto-deployed, throttled 50 rps / burst 100, JSON access logs to a 30-day log group', () => {
+    const accessLogsId = logicalId(template, 'AWS::Logs::LogGroup', 'PipelineApiAccessLogGroup');
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: { Ref: apiId },
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: arnOf(accessLogsId), Format: Match.anyValue() },
+    });
+    const [, stage] = resourcesOf(template, 'AWS::ApiGatewayV2::Stage')[0]!;
+    const format = JSON.parse((stage.AccessLogSettings as { Format: string }).Format) as Record<
+      string,
+      string
+    >;
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      principal: '$context.identity.userArn',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+    });
+    expect(Object.values(format).join(' ')).not.toMatch(/body|querystring/i);
+  });
+
+  it('API function: nodejs22.x, 256 MB, the env src/api/config.ts reads, no model or layers', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('upload API'),
+      Runtime: 'nodejs22.x',
+      Architectures: ['x86_64'],
+      MemorySize: 256,
+      Timeout: 10,
+      Layers: Match.absent(),
+      Environment: {
+        Variables: {
+          LESION_UPLOAD_BUCKET: { Ref: bucketId },
+          LESION_RESULTS_BUCKET: { Ref: bucketId },
+          LESION_UPLOADS_PREFIX: 'uploads/',
+          LESION_RESULTS_PREFIX: 'results/',
+          LESION_MAX_BYTES: String(40 * 1024 * 1024),
+          LESION_API_UPLOAD_URL_TTL_SECONDS: '900',
+          LESION_API_DOWNLOAD_URL_TTL_SECONDS: '300',
+          LOG_LEVEL: 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+      },
+    });
+  });
+
+  it('the environment is exactly the contract of loadApiConfig (names from src/, values parse)', () => {
+    const env = apiEnvOf(template, 'lesion-data');
+    const read = new Set<string>([
+      ...Object.values(API_ENV),
+      ENV.uploadsPrefix,
+      ENV.resultsPrefix,
+      ENV.resultsBucket,
+      ENV.maxBytes,
+    ]);
+    for (const name of Object.keys(env)) {
+      if (name === 'LOG_LEVEL' || name === 'NODE_OPTIONS') continue; // Powertools / Node
+      expect(read).toContain(name);
+    }
+    expect(loadApiConfig(env)).toEqual({
+      uploadBucket: 'lesion-data',
+      resultsBucket: 'lesion-data',
+      uploadsPrefix: 'uploads/',
+      resultsPrefix: 'results/',
+      maxBytes: 40 * 1024 * 1024,
+      uploadUrlTtlSeconds: 900,
+      downloadUrlTtlSeconds: 300,
+    });
+  });
+
+  it('API role: exactly presign uploads/*, read results/*, list those prefixes, write its log group', () => {
+    const roleId = logicalId(template, 'AWS::IAM::Role', 'PipelineApiFunctionRole');
+    const logGroupId = logicalId(template, 'AWS::Logs::LogGroup', 'PipelineApiFunctionLogGroup');
+    expect(template.toJSON().Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+    expect(statementsOfRole(template, roleId)).toEqual([
+      {
+        Sid: 'PresignUploads',
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: objectsArn(bucketId, 'uploads/*'),
+      },
+      {
+        Sid: 'ReadResults',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: objectsArn(bucketId, 'results/*'),
+      },
+      listOwnPrefixes(bucketId),
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arnOf(logGroupId) },
+    ]);
+  });
+
+  it('API Gateway may invoke the function for the two route paths only', () => {
+    const fnId = logicalId(template, 'AWS::Lambda::Function', 'PipelineApiFunction');
+    const permissions = resourcesOf(template, 'AWS::Lambda::Permission').filter(
+      ([, p]) => JSON.stringify(p.FunctionName) === JSON.stringify(arnOf(fnId)),
+    );
+    expect(
+      permissions
+        .map(([, p]) => (p.SourceArn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1))
+        .sort(),
+    ).toEqual(['/*/*/analyses', '/*/*/analyses/{id}']);
+    for (const [, p] of permissions) expect(p.Principal).toBe('apigateway.amazonaws.com');
+  });
+
+  it('no CORS rule on the bucket unless corsOrigins is given', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: Match.anyValue(),
+      CorsConfiguration: Match.absent(),
+    });
+  });
+
+  it('grantApiInvoke gives execute-api:Invoke on exactly the two routes', () => {
+    const fresh = new Stack(newApp(), 'GrantStack');
+    const freshPipeline = new LesionPipeline(fresh, 'Pipeline', fastProps());
+    const caller = new iam.Role(fresh, 'Backend', { assumedBy: new iam.AccountRootPrincipal() });
+    freshPipeline.grantApiInvoke(caller);
+    const t = Template.fromStack(fresh);
+    const statements = statementsOfRole(t, logicalId(t, 'AWS::IAM::Role', 'Backend'));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'execute-api:Invoke' });
+    const suffixes = (statements[0]!.Resource as Array<{ 'Fn::Join': [string, unknown[]] }>).map((r) =>
+      r['Fn::Join'][1].at(-1),
+    );
+    // the stage is `*` ($default), the path parameter becomes `*` in the IAM resource
+    expect(suffixes.sort()).toEqual(['/*/GET/analyses/*', '/*/POST/analyses']);
+  });
+});
+
+describe('upload API, overridden props', () => {
+  const jwtApi = {
+    authorization: 'jwt' as const,
+    jwtIssuer: 'https://idp.example.org/realms/tele',
+    jwtAudience: ['lesion-api', 'tele-backend'],
+  };
+
+  it("authorization 'jwt': one JWT authorizer (issuer, audiences, Authorization header) on both routes", () => {
+    const { template, pipeline } = constructWith({ api: jwtApi });
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    const authorizerId = logicalId(template, 'AWS::ApiGatewayV2::Authorizer', 'PipelineApi');
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: jwtApi.jwtIssuer, Audience: jwtApi.jwtAudience },
+    });
+    const routes = resourcesOf(template, 'AWS::ApiGatewayV2::Route');
+    expect(routes).toHaveLength(2);
+    for (const [, route] of routes) {
+      expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+    }
+    const [, stage] = resourcesOf(template, 'AWS::ApiGatewayV2::Stage')[0]!;
+    expect((stage.AccessLogSettings as { Format: string }).Format).toContain(
+      '$context.authorizer.claims.sub',
+    );
+    expect(() => pipeline.grantApiInvoke(new iam.AccountRootPrincipal())).toThrow(
+      "grantApiInvoke needs the upload API with api.authorization 'iam'",
+    );
+  });
+
+  it('corsOrigins: a bucket CORS rule for the presigned PUT and CORS preflight on the API', () => {
+    const origins = ['https://app.example.org', 'http://localhost:5173'];
+    const { template } = constructWith({ api: { ...jwtApi, corsOrigins: origins } });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: {
+        CorsRules: [
+          {
+            Id: 'presigned-upload-put',
+            AllowedMethods: ['PUT'],
+            AllowedOrigins: origins,
+            AllowedHeaders: ['content-type'],
+            MaxAge: 3000,
+          },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: {
+        AllowOrigins: origins,
+        AllowMethods: ['GET', 'POST'],
+        AllowHeaders: ['authorization', 'content-type'],
+        ExposeHeaders: ['location', 'retry-after'],
+        MaxAge: 600,
+      },
+    });
+  });
+
+  it('throttle, TTLs, maxBytes and tracing are wired through', () => {
+    const { template } = constructWith({
+      maxBytes: 10 * 1024 * 1024,
+      tracing: true,
+      api: {
+        throttle: { rateLimit: 5, burstLimit: 10 },
+        uploadUrlTtl: Duration.minutes(5),
+        downloadUrlTtl: Duration.minutes(1),
+      },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+    });
+    const env = apiEnvOf(template, 'b');
+    expect(loadApiConfig(env)).toMatchObject({
+      maxBytes: 10 * 1024 * 1024,
+      uploadUrlTtlSeconds: 300,
+      downloadUrlTtlSeconds: 60,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('upload API'),
+      TracingConfig: { Mode: 'Active' },
+    });
+  });
+
+  it('api: false leaves out the API, its function, role, log groups and output', () => {
+    const { template, stack } = stackWith({ api: false });
+    for (const type of [
+      'AWS::ApiGatewayV2::Api',
+      'AWS::ApiGatewayV2::Stage',
+      'AWS::ApiGatewayV2::Route',
+      'AWS::ApiGatewayV2::Integration',
+    ]) {
+      template.resourceCountIs(type, 0);
+    }
+    expect(resourcesOf(template, 'AWS::IAM::Role').filter(([id]) => id.startsWith('PipelineApi'))).toEqual(
+      [],
+    );
+    expect(Object.keys(template.toJSON().Outputs)).not.toContain('ApiUrl');
+    expect(stack.pipeline.apiUrl).toBeUndefined();
+    expect(() => stack.pipeline.grantApiInvoke(new iam.AccountRootPrincipal())).toThrow(
+      /needs the upload API/,
+    );
+  });
+
+  it('the stack outputs the API URL and its log groups', () => {
+    const { template } = stackWith();
+    const apiId = logicalId(template, 'AWS::ApiGatewayV2::Api', 'PipelineApi');
+    template.hasOutput('ApiUrl', {
+      Value: { 'Fn::GetAtt': [apiId, 'ApiEndpoint'] },
+      Description: Match.stringLikeRegexp('IAM'),
+    });
+    template.hasOutput('ApiFunctionLogGroupName', {});
+    template.hasOutput('ApiAccessLogGroupName', {});
   });
 });
 
@@ -750,6 +1095,21 @@ describe('LesionPipeline prop validation', () => {
         '  - reservedConcurrency must be an integer >= 1, got 0\n' +
         '  - maxConcurrency (2) must not exceed reservedConcurrency (0): the SQS poller would be throttled and messages would burn receives toward the DLQ',
     );
+  });
+
+  it("api 'jwt' without issuer and audience: both problems, collected with the others into one error", () => {
+    expect(build({ batchSize: 0, api: { authorization: 'jwt' } })).toThrow(
+      'Invalid LesionPipeline props (3):\n' +
+        '  - batchSize must be an integer from 1 to 10, got 0\n' +
+        "  - api.authorization 'jwt' needs api.jwtIssuer, the https:// URL of the token issuer (iss), got none\n" +
+        "  - api.authorization 'jwt' needs api.jwtAudience, one or more non-empty audiences (aud or client_id)",
+    );
+    expect(
+      validateLesionPipelineProps({
+        api: { authorization: 'jwt', jwtIssuer: 'https://idp.example.org/', jwtAudience: ['lesion'] },
+      }),
+    ).toEqual([]);
+    expect(validateLesionPipelineProps({ api: false })).toEqual([]);
   });
 
   it('rejects overlapping prefixes (recursion)', () => {
@@ -781,6 +1141,31 @@ describe('LesionPipeline prop validation', () => {
     ],
     [{ resultsExpiration: Duration.hours(1) }, 'resultsExpiration must be at least 1 day(s)'],
     [{ visibilityTimeout: Duration.hours(13) }, 'visibilityTimeout must be at most 12 hours, got 46800 s'],
+    [{ api: { authorization: 'basic' as never } }, "api.authorization must be one of iam, jwt, got 'basic'"],
+    [
+      { api: { jwtAudience: ['lesion'] } },
+      "api.jwtIssuer / api.jwtAudience apply to api.authorization 'jwt' only",
+    ],
+    [
+      { api: { authorization: 'jwt' as const, jwtIssuer: 'http://idp.example.org', jwtAudience: ['a'] } },
+      "api.authorization 'jwt' needs api.jwtIssuer, the https:// URL of the token issuer (iss), got 'http://idp.example.org'",
+    ],
+    [
+      { api: { corsOrigins: ['https://app.example.org/', '*'] } },
+      "api.corsOrigins must be a non-empty list of origins like https://app.example.org (scheme://host[:port], no path, no '*'), got 'https://app.example.org/', '*'",
+    ],
+    [
+      { api: { throttle: { rateLimit: 0, burstLimit: 10 } } },
+      'api.throttle.rateLimit must be a number > 0 (requests per second), got 0',
+    ],
+    [
+      { api: { throttle: { rateLimit: 10, burstLimit: 2.5 } } },
+      'api.throttle.burstLimit must be an integer >= 1, got 2.5',
+    ],
+    [
+      { api: { uploadUrlTtl: Duration.days(8) } },
+      'api.uploadUrlTtl must be a whole number of seconds from 1 to 604800 (7 days), got 691200',
+    ],
   ])('rejects %j', (props, message) => {
     expect(validateLesionPipelineProps(props)).toEqual([message]);
   });

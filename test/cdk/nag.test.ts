@@ -18,7 +18,19 @@ describe('cdk-nag AwsSolutions', () => {
     ['gpu', { compute: 'gpu' }],
     ['both + tracing', { compute: 'both', tracing: true }],
     ['gpu behind NAT', { compute: 'gpu', natGateways: 1 }],
-    ['both + allowResultsRead', { compute: 'both', allowResultsRead: true }],
+    [
+      'cpu + JWT API with CORS',
+      {
+        compute: 'cpu',
+        api: {
+          authorization: 'jwt',
+          jwtIssuer: 'https://idp.example.org/',
+          jwtAudience: ['lesion'],
+          corsOrigins: ['https://app.example.org'],
+        },
+      },
+    ],
+    ['gpu without the API', { compute: 'gpu', api: false }],
     ['cpu image packaging', { compute: 'cpu', lambdaPackaging: 'image' }],
   ])('compute %s: no unacknowledged errors or warnings', (_name, props) => {
     const { stack } = stackWith(props);
