@@ -160,10 +160,27 @@ class OodGate(nn.Module):
         return score / emb.shape[1]  # ~1 in distribution
 
 
+TTA_FLIPS = {"none": [()], "hflip": [(), (3,)], "flip4": [(), (3,), (2,), (2, 3)]}
+
+
+def tta_forward(net: LesionMTL, x: torch.Tensor, mode: str):
+    """Run the net on flipped copies of x in ONE batch and average the logits (masks unflipped).
+    The embedding is the un-flipped one (the OOD gate is fitted on it)."""
+    flips = TTA_FLIPS[mode]
+    n = x.shape[0]
+    batch = torch.cat([torch.flip(x, dims=list(f)) if f else x for f in flips], dim=0) if len(flips) > 1 else x
+    mask, scores, emb = net(batch)
+    masks = [torch.flip(mask[i * n:(i + 1) * n], dims=list(f)) if f else mask[i * n:(i + 1) * n]
+             for i, f in enumerate(flips)]
+    mask_avg = torch.stack(masks).mean(dim=0) if len(flips) > 1 else mask
+    scores_avg = scores.view(len(flips), n, -1).mean(dim=0) if len(flips) > 1 else scores
+    return mask_avg, scores_avg, emb[:n]
+
+
 class ServingModel(nn.Module):
     """The ONNX contract: uint8 [N,H,W,3] RGB in; mask logits [N,1,H,W], score logits [N,2]
     (melanoma, seborrheic keratosis) and an OOD score [N] out. Normalisation lives in the graph;
-    optional flip test-time augmentation averages logits inside the graph."""
+    flip test-time augmentation (chosen on Validation) averages logits inside the graph."""
 
     def __init__(self, net: LesionMTL, gate: OodGate | None, tta: str = "none"):
         super().__init__()
@@ -173,10 +190,6 @@ class ServingModel(nn.Module):
 
     def forward(self, image: torch.Tensor):
         x = image.permute(0, 3, 1, 2).float()
-        mask, scores, emb = self.net(x)
-        if self.tta == "hflip":
-            m2, s2, _ = self.net(torch.flip(x, dims=[3]))
-            mask = (mask + torch.flip(m2, dims=[3])) * 0.5
-            scores = (scores + s2) * 0.5
+        mask, scores, emb = tta_forward(self.net, x, self.tta)
         ood = self.gate(emb) if self.gate is not None else torch.zeros_like(scores[:, 0])
         return mask, scores, ood

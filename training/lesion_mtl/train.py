@@ -25,7 +25,7 @@ from .data import CLASSES, load_split
 from .export import export_model
 from .losses import balanced_bce_loss, dice_bce_loss
 from .metrics import jaccard_per_image, roc_auc
-from .model import LesionMTL, load_imagenet_encoder
+from .model import LesionMTL, load_imagenet_encoder, tta_forward
 
 DEFAULTS = {
     "name": "lesion-mtl",
@@ -52,7 +52,8 @@ DEFAULTS = {
     "width_mult": 1.0,
     "decoder_channels": [96, 64, 32, 24],
     "dropout": 0.3,
-    "tta_candidates": ["none", "hflip"],
+    "tta_candidates": ["none", "hflip", "flip4"],
+    "tta_tolerance": 0.005,
     "sensitivity_target": 0.89,
     "parity_images": 4,
     "selection": "jaccard+mean_auc",
@@ -109,11 +110,7 @@ def predict(model: LesionMTL, images: np.ndarray, tta: str = "none", batch: int 
     masks, scores, embs = [], [], []
     for i in range(0, len(images), batch):
         x = torch.from_numpy(images[i:i + batch]).permute(0, 3, 1, 2).float()
-        m, s, e = model(x)
-        if tta == "hflip":
-            m2, s2, _ = model(torch.flip(x, dims=[3]))
-            m = (m + torch.flip(m2, dims=[3])) / 2
-            s = (s + s2) / 2
+        m, s, e = tta_forward(model, x, tta)
         masks.append(torch.sigmoid(m[:, 0]).numpy())
         scores.append(s.numpy())
         embs.append(e.numpy())
