@@ -10,7 +10,7 @@ import { nonDermoscopicImages } from '../helpers/non-dermoscopic.js';
 
 const VALIDATION = path.join(REPO_ROOT, '..', 'shared', 'data', 'isic2017', 'ISIC-2017_Validation_Data');
 // The rates only mean something for the trained model (LESION_TEST_MODEL may point at a random one).
-const trained = !process.env.LESION_TEST_MODEL || process.env.LESION_TEST_MODEL === testModelPath();
+const trained = testModelPath() === path.join(REPO_ROOT, 'models', 'lesion-mtl.onnx');
 
 async function flaggedRate(analyzer: LesionAnalyzer, images: { name: string; bytes: Buffer }[]) {
   const flagged: string[] = [];

@@ -17,7 +17,7 @@ from PIL import Image
 
 from .data import CLASSES
 from .metrics import fit_temperature, sens_spec, threshold_at_sensitivity
-from .model import IMAGENET_MEAN, IMAGENET_STD, TTA_FLIPS, LesionMTL, OodGate, ServingModel
+from .model import HEAD_CHANNELS, IMAGENET_MEAN, IMAGENET_STD, TTA_FLIPS, LesionMTL, OodGate, ServingModel
 
 CONTRACT_VERSION = 1
 OPSET = 17
@@ -49,16 +49,26 @@ def count_flops(model: LesionMTL, h: int, w: int) -> tuple[int, int]:
     return 2 * macs[0], sum(p.numel() for p in model.parameters())
 
 
-def fit_ood_gate(train_emb: np.ndarray) -> OodGate:
+def fit_ood_gate(train_emb: np.ndarray, split: int) -> OodGate:
+    """Fit both views of the gate on Training embeddings (float64)."""
     mu = train_emb.mean(axis=0)
     d = train_emb - mu
-    _, s, vt = np.linalg.svd(d, full_matrices=False)
+    deep, low = d[:, :split], d[:, split:]
+    _, s, vt = np.linalg.svd(deep, full_matrices=False)
     k = min(OOD_COMPONENTS, vt.shape[0])
-    eig = (s[:k] ** 2) / (len(d) - 1)
+    eig = (s[:k] ** 2) / (len(d) - 1) + 1e-6
     comps = vt[:k]
-    resid = d - (d @ comps.T) @ comps
-    resid_var = float((resid ** 2).sum(axis=1).mean() / max(1, d.shape[1] - k))
-    return OodGate(mu, comps, eig + 1e-6, resid_var + 1e-8)
+    resid = deep - (deep @ comps.T) @ comps
+    resid_var = float((resid ** 2).sum(axis=1).mean() / max(1, deep.shape[1] - k)) + 1e-8
+    cov = np.cov(low, rowvar=False)
+    # shrink towards the diagonal: stable inverse with a few thousand samples
+    cov = 0.9 * cov + 0.1 * np.diag(np.diag(cov)) + 1e-6 * np.eye(len(cov))
+    gate = OodGate(split, mu, comps, eig, resid_var, np.linalg.inv(cov), 1.0, 1.0)
+    with torch.no_grad():
+        d_deep, d_low = gate.distances(torch.from_numpy(train_emb.astype(np.float32)))
+    gate.deep_scale = float(np.median(d_deep.numpy()))
+    gate.low_scale = float(np.median(d_low.numpy()))
+    return gate
 
 
 def sha256_file(path: str) -> str:
@@ -110,7 +120,7 @@ def export_model(cfg: dict, model: LesionMTL, tr, va, evaluate, predict, info: d
 
     # 3. OOD gate fitted on Training embeddings, threshold on held-out Validation
     _, _, tr_emb = predict(model, tr.images, "none")
-    gate = fit_ood_gate(tr_emb.astype(np.float64))
+    gate = fit_ood_gate(tr_emb.astype(np.float64), HEAD_CHANNELS)
     with torch.no_grad():
         val_ood = gate(torch.from_numpy(val_emb)).numpy()
     ood_threshold = float(np.quantile(val_ood, OOD_QUANTILE))
@@ -140,9 +150,10 @@ def export_model(cfg: dict, model: LesionMTL, tr, va, evaluate, predict, info: d
                        "classes": list(CLASSES)},
             "oodScore": {"name": "ood_score", "shape": ["N"], "kind": "distance",
                          "threshold": ood_threshold,
-                         "description": "Mahalanobis distance of the pooled features to the training set "
-                                        f"({OOD_COMPONENTS} whitened PCA components + residual), ~1 in "
-                                        "distribution; threshold = the "
+                         "description": "max of two Mahalanobis distances to the Training set, each "
+                                        "divided by its Training median: the deep global pool "
+                                        f"({OOD_COMPONENTS} whitened PCA components + residual) and "
+                                        "colour/contrast/early-texture statistics; threshold = the "
                                         f"{OOD_QUANTILE:.1%} quantile on Validation"},
         },
         "classes": classes,

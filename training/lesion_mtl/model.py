@@ -62,7 +62,8 @@ class BinaryHead(nn.Sequential):
 
 class LesionMTL(nn.Module):
     """Input: float RGB in [0, 255], NCHW. Output: (mask_logits [N,1,H,W], score_logits [N,2],
-    embedding [N,1280]); the embedding is the global pool used by the out-of-distribution gate."""
+    embedding [N,1280+L]) — the embedding (global pool of the deepest features, then low-level
+    colour/texture statistics) feeds the out-of-distribution gate only."""
 
     def __init__(self, decoder_channels=(96, 64, 32, 24), dropout: float = 0.3, width_mult: float = 1.0):
         super().__init__()
@@ -92,6 +93,8 @@ class LesionMTL(nn.Module):
             raise ValueError(f"input {h}x{w}: height and width must be multiples of 32, "
                              f"e.g. {-(-h // 32) * 32}x{-(-w // 32) * 32}")
         x = (x - self.mean) / self.std
+        # low-level image statistics for the OOD gate: colour, contrast, early-layer texture
+        low = [x.mean(dim=(2, 3)), x.std(dim=(2, 3))]
         skips = []
         for i, block in enumerate(self.encoder):
             x = block(x)
@@ -111,7 +114,9 @@ class LesionMTL(nn.Module):
         lesion_pool = (top * attn).sum(dim=(2, 3)) / (attn.sum(dim=(2, 3)) + 1e-3)
         feat = torch.cat([gap, lesion_pool], dim=1)
         scores = torch.cat([head(feat) for head in self.cls_heads], dim=1)
-        return mask_logits, scores, gap
+        for skip in skips[:3]:  # strides 2, 4, 8
+            low += [skip.mean(dim=(2, 3)), skip.std(dim=(2, 3))]
+        return mask_logits, scores, torch.cat([gap] + low, dim=1)
 
     def freeze_encoder_bn(self) -> None:
         """The ImageNet copy has batch norm folded into biases (mean 0, var 1-eps): keep its
@@ -140,24 +145,38 @@ def load_imagenet_encoder(model: LesionMTL, npz_path: str) -> int:
 
 
 class OodGate(nn.Module):
-    """Squared Mahalanobis distance of the pooled embedding to the training distribution in a
-    whitened PCA subspace, plus the normalised residual outside that subspace."""
+    """Distance of an image to the training distribution, from two views of the embedding:
+    - deep: squared Mahalanobis distance of the 1280-d global pool in a whitened PCA subspace
+      plus the normalised residual outside it (what the classifier sees);
+    - low: full-covariance Mahalanobis distance of colour/contrast/early-texture statistics
+      (catches flat, noisy, text-like frames whose deep features look unremarkable).
+    Each is divided by its median on the Training set; the score is the larger of the two."""
 
-    def __init__(self, mean: np.ndarray, components: np.ndarray, eigvals: np.ndarray, residual_var: float):
+    def __init__(self, split: int, mean: np.ndarray, components: np.ndarray, eigvals: np.ndarray,
+                 residual_var: float, low_precision: np.ndarray, deep_scale: float, low_scale: float):
         super().__init__()
-        self.register_buffer("mu", torch.from_numpy(mean.astype(np.float32)))
-        proj = components / np.sqrt(eigvals)[:, None]
-        self.register_buffer("proj", torch.from_numpy(proj.T.astype(np.float32)))  # [D, k]
-        self.register_buffer("basis", torch.from_numpy(components.T.astype(np.float32)))  # [D, k]
+        self.split = split
+        f32 = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float32))  # noqa: E731
+        self.register_buffer("mu", f32(mean))
+        self.register_buffer("proj", f32((components / np.sqrt(eigvals)[:, None]).T))  # [D, k]
+        self.register_buffer("basis", f32(components.T))  # [D, k]
+        self.register_buffer("low_precision", f32(low_precision))
         self.residual_var = float(residual_var)
-        self.k = components.shape[0]
+        self.deep_scale = float(deep_scale)
+        self.low_scale = float(low_scale)
+
+    def distances(self, emb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        d = emb - self.mu
+        deep, low = d[:, :self.split], d[:, self.split:]
+        z = deep @ self.proj
+        resid = deep - (deep @ self.basis) @ self.basis.T
+        d_deep = (z * z).sum(dim=1) + (resid * resid).sum(dim=1) / self.residual_var
+        d_low = ((low @ self.low_precision) * low).sum(dim=1)
+        return d_deep, d_low
 
     def forward(self, emb: torch.Tensor) -> torch.Tensor:
-        d = emb - self.mu
-        z = d @ self.proj
-        resid = d - (d @ self.basis) @ self.basis.T
-        score = (z * z).sum(dim=1) + (resid * resid).sum(dim=1) / self.residual_var
-        return score / emb.shape[1]  # ~1 in distribution
+        d_deep, d_low = self.distances(emb)
+        return torch.maximum(d_deep / self.deep_scale, d_low / self.low_scale)
 
 
 TTA_FLIPS = {"none": [()], "hflip": [(), (3,)], "flip4": [(), (3,), (2,), (2, 3)]}
