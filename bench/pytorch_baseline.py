@@ -36,7 +36,7 @@ from PIL import Image, ImageFilter, ImageOps
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "training"))
 
-from lesion_mtl.model import LesionMTL, OodGate, ServingModel  # noqa: E402
+from lesion_mtl.model import HEAD_CHANNELS, TTA_FLIPS, LesionMTL, OodGate, ServingModel  # noqa: E402
 
 OVERLAY_MAX_SIDE = 1024
 OVERLAY_COLOUR = (0, 255, 96)
@@ -82,16 +82,18 @@ def build_model(sidecar: dict) -> tuple[ServingModel, int, int, int | None]:
     except Exception:  # noqa: BLE001 - FLOPs are optional context
         flops = None
     tta = sidecar.get("testTimeAugmentation") or "none"
-    if flops is not None and tta == "hflip":
-        flops *= 2
+    if flops is not None:
+        flops *= len(TTA_FLIPS.get(tta, [()]))
     gate = None
     if sidecar.get("outputs", {}).get("oodScore"):
         with torch.no_grad():
             d = int(net(torch.zeros(1, 3, h, w))[2].shape[1])
         rng = np.random.default_rng(0)
         k = 32
-        comps, _ = np.linalg.qr(rng.standard_normal((d, k)))
-        gate = OodGate(np.zeros(d), comps.T, np.ones(k), 1.0)
+        split = HEAD_CHANNELS  # deep global pool first, low-level statistics after it
+        comps, _ = np.linalg.qr(rng.standard_normal((split, k)))
+        low = d - split
+        gate = OodGate(split, np.zeros(d), comps.T, np.ones(k), 1.0, np.eye(low), 1.0, 1.0)
     return ServingModel(net, gate, tta=tta).eval(), h, w, flops
 
 
