@@ -1,5 +1,5 @@
 /** Reading the local S3 server back in tests: list, get, head, compare. */
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 
 export interface ListedObject {
   readonly key: string;
@@ -11,11 +11,10 @@ export interface ListedObject {
 /** Every object in the bucket (all pages), sorted by key. */
 export async function listAll(client: S3Client, bucket: string, prefix?: string): Promise<ListedObject[]> {
   const out: ListedObject[] = [];
-  let token: string | undefined;
+  // ListObjects (v1) with Marker: s3rver 3.7 answers 500 to ListObjectsV2 continuation tokens
+  let marker: string | undefined;
   do {
-    const r = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
+    const r = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }));
     for (const o of r.Contents ?? []) {
       out.push({
         key: o.Key!,
@@ -24,8 +23,8 @@ export async function listAll(client: S3Client, bucket: string, prefix?: string)
         lastModified: o.LastModified?.getTime() ?? 0,
       });
     }
-    token = r.IsTruncated ? r.NextContinuationToken : undefined;
-  } while (token);
+    marker = r.IsTruncated ? (r.NextMarker ?? r.Contents?.at(-1)?.Key) : undefined;
+  } while (marker);
   return out.sort((a, b) => a.key.localeCompare(b.key));
 }
 
