@@ -196,10 +196,13 @@ describe('evaluateDataset on a synthetic dataset', () => {
   });
 
   it('names the image whose predicted mask has the wrong size', async () => {
+    // only ISIC_0000001 is wrong, so the message names it whatever order the pool runs in
     const predictor: Predictor = {
-      predict: async () => ({
+      predict: async (imagePath, size) => ({
         probabilities: { melanoma: 0.5, seborrheic_keratosis: 0.5 },
-        mask: new Uint8Array(10),
+        mask: imagePath.includes('ISIC_0000001')
+          ? new Uint8Array(10)
+          : new Uint8Array(size!.width * size!.height),
       }),
     };
     await expect(evaluateDataset(dataset, predictor)).rejects.toThrow(
