@@ -933,29 +933,11 @@ export class LesionPipeline extends Construct {
    * bus. (Queue consumption is granted by the event source / `grantConsumeMessages`.)
    */
   private grantPipelineAccess(role: iam.IRole): void {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadUploads',
-        actions: ['s3:GetObject'],
-        resources: [this.bucket.arnForObjects(`${this.uploadsPrefix}*`)],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteResults',
-        actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects(`${this.resultsPrefix}*`)],
-      }),
-    );
+    role.addToPrincipalPolicy(this.prefixStatement('ReadUploads', 's3:GetObject', this.uploadsPrefix));
+    role.addToPrincipalPolicy(this.prefixStatement('WriteResults', 's3:PutObject', this.resultsPrefix));
     // src/service/process-uploads.ts and publish.ts HEAD/GET result.json, error.json and the
     // event.json marker under results/<id>/ before analysing a redelivered upload (exactly once).
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadResults',
-        actions: ['s3:GetObject'],
-        resources: [this.bucket.arnForObjects(`${this.resultsPrefix}*`)],
-      }),
-    );
+    role.addToPrincipalPolicy(this.prefixStatement('ReadResults', 's3:GetObject', this.resultsPrefix));
     role.addToPrincipalPolicy(this.listOwnPrefixesStatement());
     this.eventBus.grantPutEventsTo(role);
     Validations.of(role).acknowledge(
@@ -975,6 +957,15 @@ export class LesionPipeline extends Construct {
    * missing key with 403 instead of 404, so "no result yet" would look like a failure; with it the
    * role can still list nothing outside uploads/ and results/.
    */
+  /** One S3 object action on every key under one prefix of the bucket (no wildcard beyond it). */
+  private prefixStatement(sid: string, action: string, prefix: string): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid,
+      actions: [action],
+      resources: [this.bucket.arnForObjects(`${prefix}*`)],
+    });
+  }
+
   private listOwnPrefixesStatement(): iam.PolicyStatement {
     return new iam.PolicyStatement({
       sid: 'ListOwnPrefixes',
@@ -1053,20 +1044,8 @@ export class LesionPipeline extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'lesion-mtl upload API: presign uploads, read results',
     });
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'PresignUploads',
-        actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects(`${this.uploadsPrefix}*`)],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadResults',
-        actions: ['s3:GetObject'],
-        resources: [this.bucket.arnForObjects(`${this.resultsPrefix}*`)],
-      }),
-    );
+    role.addToPrincipalPolicy(this.prefixStatement('PresignUploads', 's3:PutObject', this.uploadsPrefix));
+    role.addToPrincipalPolicy(this.prefixStatement('ReadResults', 's3:GetObject', this.resultsPrefix));
     role.addToPrincipalPolicy(this.listOwnPrefixesStatement());
     const logGroup = new logs.LogGroup(this, 'ApiFunctionLogGroup', {
       retention: logRetention,
