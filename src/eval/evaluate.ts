@@ -2,10 +2,8 @@
  * The engine of `lesion eval`: run an injected {@link Predictor} over an {@link EvalDataset}, score
  * every mask at its ground truth's own resolution, and aggregate the ISIC 2017 metrics.
  */
-import sharp from 'sharp';
 import { ConfigError, ErrorCode, LesionError, isLesionError } from '../errors.js';
 import {
-  binarize,
   confusionCounts,
   mean,
   segmentationScores,
@@ -13,6 +11,7 @@ import {
   summarizeSegmentation,
 } from '../metrics/index.js';
 import type { ClassificationSummary, SegmentationScores, SegmentationSummary } from '../metrics/index.js';
+import { readMaskPng } from '../image/encode.js';
 import { DatasetError } from './dataset.js';
 import type { ClassLabels, EvalDataset, EvalSample } from './dataset.js';
 
@@ -147,16 +146,8 @@ const DEFAULTS = { concurrency: 2, threshold: 0.5, worstCaseCount: 12 } as const
  */
 export async function readGroundTruthMask(maskPath: string): Promise<GroundTruthMask> {
   try {
-    // A grey PNG decodes to 3 channels unless one is extracted (see STACK.md).
-    const { data, info } = await sharp(maskPath)
-      .extractChannel(0)
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    return {
-      mask: binarize(new Uint8Array(data.buffer, data.byteOffset, data.length)),
-      width: info.width,
-      height: info.height,
-    };
+    const { data, width, height } = await readMaskPng(maskPath);
+    return { mask: data, width, height };
   } catch (cause) {
     throw new DatasetError(`cannot read ground-truth mask ${maskPath}: ${messageOf(cause)}`, {
       cause,

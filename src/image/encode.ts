@@ -84,9 +84,15 @@ export async function encodeOverlayPng(preview: RgbImage, mask: Plane): Promise<
     .toBuffer();
 }
 
-/** Read a mask PNG (any channel count) as a 0/1 plane, binarised at > threshold. */
-export async function readMaskPng(bytes: Uint8Array, threshold = 128): Promise<Plane> {
-  const { data, info } = await sharp(bytes).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+/**
+ * Read a mask image (file path or bytes, any channel count) as a 0/1 plane: first channel,
+ * binarised at > threshold (a grey PNG decodes to 3 channels unless one is extracted).
+ */
+export async function readMaskPng(input: string | Uint8Array, threshold = 128): Promise<Plane> {
+  const { data, info } = await sharp(input)
+    .extractChannel(0)
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
   const out = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = data[i]! > threshold ? 1 : 0;
   return { data: out, width: info.width, height: info.height };
