@@ -1,7 +1,7 @@
 // The training code end to end on a tiny synthetic dataset in ISIC 2017 layout:
 // one short epoch on CPU, export, the contract check, and ONNX/PyTorch parity.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -51,7 +51,8 @@ if (!hasTorch && process.env.CI) throw new Error(`${PYTHON} cannot import torch/
 const maybe = hasTorch ? describe : describe.skip;
 if (!hasTorch) console.warn(`training smoke test skipped: ${PYTHON} has no torch (apt install python3-torch python3-torchvision python3-onnx)`);
 
-maybe('training smoke test (python3 training/train.py, CPU)', () => {
+// One model, and an ensemble of two seeds (members trained in turn, exported as one graph).
+maybe.each(['smoke.json', 'smoke-ensemble.json'])('training smoke test (python3 training/train.py --config %s, CPU)', (config) => {
   let dir: string;
   let out: string;
 
@@ -64,7 +65,7 @@ maybe('training smoke test (python3 training/train.py, CPU)', () => {
       [
         'training/train.py',
         '--config',
-        'training/configs/smoke.json',
+        `training/configs/${config}`,
         '--data',
         path.join(dir, 'data'),
         '--run-dir',
@@ -91,6 +92,8 @@ maybe('training smoke test (python3 training/train.py, CPU)', () => {
     await analyzer.dispose();
     // Assess
     expect(analyzer.contract.input).toMatchObject({ height: 96, width: 128, layout: 'NHWC', dtype: 'uint8' });
+    const sidecar = JSON.parse(await readFile(path.join(out, 'lesion-mtl-smoke.json'), 'utf8'));
+    expect(sidecar.architecture.members).toBe(config === 'smoke-ensemble.json' ? 2 : 1);
     expect(a.result.image).toMatchObject({ width: 120, height: 90 });
     expect(await sharp(a.maskPng).metadata()).toMatchObject({ width: 120, height: 90, channels: 1 });
   });

@@ -17,7 +17,7 @@ from PIL import Image
 
 from .data import CLASSES
 from .metrics import fit_temperature, sens_spec, threshold_at_sensitivity
-from .model import HEAD_CHANNELS, IMAGENET_MEAN, IMAGENET_STD, TTA_FLIPS, LesionMTL, OodGate, ServingModel
+from .model import HEAD_CHANNELS, IMAGENET_MEAN, IMAGENET_STD, TTA_FLIPS, Ensemble, OodGate, ServingModel
 
 CONTRACT_VERSION = 1
 OPSET = 17
@@ -25,7 +25,7 @@ OOD_COMPONENTS = 32
 OOD_QUANTILE = 0.995  # share of held-out Validation images the gate must let through
 
 
-def count_flops(model: LesionMTL, h: int, w: int) -> tuple[int, int]:
+def count_flops(model: torch.nn.Module, h: int, w: int) -> tuple[int, int]:
     """(multiply-accumulates * 2, parameters) for one image, counting conv and linear layers."""
     macs = [0]
 
@@ -92,13 +92,17 @@ def onnx_export(module: torch.nn.Module, example: torch.Tensor, path: str) -> No
     onnx.checker.check_model(onnx.load(path))
 
 
-def export_model(cfg: dict, model: LesionMTL, tr, va, evaluate, predict, info: dict) -> dict:
+def export_model(cfg: dict, model: torch.nn.Module, tr, va, evaluate, predict, info: dict) -> dict:
     h, w = cfg["height"], cfg["width"]
-    # 1. test-time augmentation: chosen on Validation
+    pass_flops, params = count_flops(model, h, w)
+    # 1. test-time augmentation: chosen on Validation among the modes within the FLOP budget;
     # candidates are listed cheapest first; take the cheapest within tolerance of the best
-    candidates = {t: evaluate(model, va, t) for t in cfg["tta_candidates"]}
+    affordable = [t for t in cfg["tta_candidates"] if pass_flops * len(TTA_FLIPS[t]) <= cfg["max_gflops"] * 1e9]
+    if not affordable:
+        raise SystemExit(f"one pass costs {pass_flops / 1e9:.2f} GFLOPs, over max_gflops={cfg['max_gflops']}")
+    candidates = {t: evaluate(model, va, t) for t in affordable}
     best_score = max(m["score"] for m in candidates.values())
-    tta = next(t for t in cfg["tta_candidates"] if candidates[t]["score"] >= best_score - cfg["tta_tolerance"])
+    tta = next(t for t in affordable if candidates[t]["score"] >= best_score - cfg["tta_tolerance"])
     val = candidates[tta]
     print(f"tta on Validation: { {t: round(m['score'], 4) for t, m in candidates.items()} } -> {tta}", flush=True)
 
@@ -131,8 +135,8 @@ def export_model(cfg: dict, model: LesionMTL, tr, va, evaluate, predict, info: d
     serving = ServingModel(model, gate, tta).eval()
     example = torch.from_numpy(va.images[:1].copy())
     onnx_export(serving, example, onnx_path)
-    flops, params = count_flops(model, h, w)
-    flops *= len(TTA_FLIPS[tta])
+    flops = pass_flops * len(TTA_FLIPS[tta])
+    members = len(model.members) if isinstance(model, Ensemble) else 1
     sidecar = {
         "contractVersion": CONTRACT_VERSION,
         "name": cfg["name"],
@@ -162,10 +166,11 @@ def export_model(cfg: dict, model: LesionMTL, tr, va, evaluate, predict, info: d
         "architecture": {"encoder": f"MobileNetV2 (width {cfg['width_mult']}, ImageNet init)",
                          "decoder": f"depthwise-separable U-Net {cfg['decoder_channels']}",
                          "heads": "2 independent binary MLPs on [global pool, mask-attention pool]",
-                         "parameters": params, "flops": flops},
+                         "members": members, "parameters": params, "flops": flops},
         "training": {"data": "ISIC 2017 (Codella et al. 2017, arXiv:1710.05006), 256x192 copies",
                      "trainImages": len(tr.ids), "validationImages": len(va.ids),
-                     "epochs": cfg["epochs"], "bestEpoch": info["best_epoch"], "seed": cfg["seed"],
+                     **({k: info["members"][0][k] for k in ("epochs", "bestEpoch", "seed")}
+                        if members == 1 else {"members": info["members"]}),
                      "seconds": info["train_seconds"], "hardware": info["hardware"], "torch": info["torch"],
                      "command": "python3 training/train.py --config <config>", "config": cfg},
         "metrics": {"validation": {"source": "training/lesion_mtl (selection)", **val,

@@ -179,10 +179,27 @@ class OodGate(nn.Module):
         return torch.maximum(d_deep / self.deep_scale, d_low / self.low_scale)
 
 
+class Ensemble(nn.Module):
+    """Members trained by the same recipe with different seeds, run on the same input: mask and
+    score logits are averaged; the embedding is member 0's (the OOD gate is fitted on it)."""
+
+    def __init__(self, members: list[LesionMTL]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor):
+        outs = [m(x) for m in self.members]
+        if len(outs) == 1:
+            return outs[0]
+        mask = torch.stack([o[0] for o in outs]).mean(dim=0)
+        scores = torch.stack([o[1] for o in outs]).mean(dim=0)
+        return mask, scores, outs[0][2]
+
+
 TTA_FLIPS = {"none": [()], "hflip": [(), (3,)], "flip4": [(), (3,), (2,), (2, 3)]}
 
 
-def tta_forward(net: LesionMTL, x: torch.Tensor, mode: str):
+def tta_forward(net: nn.Module, x: torch.Tensor, mode: str):
     """Run the net on flipped copies of x in ONE batch and average the logits (masks unflipped).
     The embedding is the un-flipped one (the OOD gate is fitted on it)."""
     flips = TTA_FLIPS[mode]
@@ -201,7 +218,7 @@ class ServingModel(nn.Module):
     (melanoma, seborrheic keratosis) and an OOD score [N] out. Normalisation lives in the graph;
     flip test-time augmentation (chosen on Validation) averages logits inside the graph."""
 
-    def __init__(self, net: LesionMTL, gate: OodGate | None, tta: str = "none"):
+    def __init__(self, net: nn.Module, gate: OodGate | None, tta: str = "none"):
         super().__init__()
         self.net = net
         self.gate = gate

@@ -25,7 +25,7 @@ from .data import CLASSES, load_split
 from .export import export_model
 from .losses import balanced_bce_loss, dice_bce_loss
 from .metrics import jaccard_per_image, roc_auc
-from .model import LesionMTL, load_imagenet_encoder, tta_forward
+from .model import Ensemble, LesionMTL, load_imagenet_encoder, tta_forward
 
 DEFAULTS = {
     "name": "lesion-mtl",
@@ -57,6 +57,8 @@ DEFAULTS = {
     "sensitivity_target": 0.89,
     "parity_images": 4,
     "selection": "jaccard+mean_auc",
+    "members": None,  # [{seed, epochs, ...}, ...]: train each, export their ensemble (see member_configs)
+    "max_gflops": 3.0,  # serving budget per image; TTA modes above it are not candidates
 }
 
 
@@ -104,7 +106,7 @@ class Ema:
 
 
 @torch.no_grad()
-def predict(model: LesionMTL, images: np.ndarray, tta: str = "none", batch: int = 32):
+def predict(model: torch.nn.Module, images: np.ndarray, tta: str = "none", batch: int = 32):
     """Returns mask probabilities [N,H,W], score logits [N,2] and embeddings [N,D]."""
     model.eval()
     masks, scores, embs = [], [], []
@@ -117,7 +119,7 @@ def predict(model: LesionMTL, images: np.ndarray, tta: str = "none", batch: int 
     return np.concatenate(masks), np.concatenate(scores), np.concatenate(embs)
 
 
-def evaluate(model: LesionMTL, split, tta: str = "none") -> dict:
+def evaluate(model: torch.nn.Module, split, tta: str = "none") -> dict:
     probs, logits, _ = predict(model, split.images, tta)
     jac = jaccard_per_image(probs > 0.5, split.masks > 0)
     aucs = {c: roc_auc(logits[:, i], split.labels[:, i]) for i, c in enumerate(CLASSES)}
@@ -193,6 +195,9 @@ def train(cfg: dict) -> None:
         gen.set_state(ck["gen"])
         print(f"resumed at epoch {start_epoch}", flush=True)
 
+    if start_epoch >= cfg["epochs"]:
+        print(f"{cfg['run_dir']}: all {cfg['epochs']} epochs done", flush=True)
+        return
     log = open(os.path.join(cfg["run_dir"], "log.jsonl"), "a")
     eval_model = build_model(cfg)
     for epoch in range(start_epoch, cfg["epochs"]):
@@ -238,6 +243,22 @@ def train(cfg: dict) -> None:
         f.write(f"{time.time() - t0:.0f}\n")
 
 
+def member_configs(cfg: dict) -> list[dict]:
+    """The configs whose best.pt make up the exported model: cfg itself, or one per entry of
+    cfg["members"] — the same recipe with that entry's overrides (e.g. seed, epochs), trained
+    into <run_dir>/member-<i>."""
+    if not cfg["members"]:
+        return [cfg]
+    fixed = {"members", "run_dir", "output", "data", "height", "width", "width_mult", "decoder_channels"}
+    members = []
+    for i, overrides in enumerate(cfg["members"]):
+        bad = sorted(set(overrides) & fixed | set(overrides) - set(DEFAULTS))
+        if bad:
+            raise SystemExit(f"members[{i}]: keys {bad} cannot be set per member")
+        members.append({**cfg, **overrides, "members": None, "run_dir": os.path.join(cfg["run_dir"], f"member-{i}")})
+    return members
+
+
 def finish(cfg: dict) -> dict:
     """Select TTA on Validation, calibrate, fit the OOD gate, export ONNX + sidecar."""
     torch.set_num_threads(cfg["threads"])
@@ -245,16 +266,19 @@ def finish(cfg: dict) -> dict:
     cache = os.path.join(".cache", "isic")
     tr = load_split(cfg["data"], "Training", size, cfg["limit_train"], cache)
     va = load_split(cfg["data"], "Validation", size, cfg["limit_val"], cache)
-    ck = torch.load(os.path.join(cfg["run_dir"], "best.pt"), map_location="cpu")
-    model = build_model(cfg)
-    model.load_state_dict(ck["model"])
-    model.eval()
-    seconds = 0.0
-    path = os.path.join(cfg["run_dir"], "train_seconds.txt")
-    if os.path.exists(path):
-        seconds = sum(float(x) for x in open(path).read().split())
+    nets, members, seconds = [], [], 0.0
+    for m in member_configs(cfg):
+        ck = torch.load(os.path.join(m["run_dir"], "best.pt"), map_location="cpu")
+        net = build_model(m)
+        net.load_state_dict(ck["model"])
+        nets.append(net.eval())
+        members.append({"runDir": m["run_dir"], "seed": m["seed"], "epochs": m["epochs"], "bestEpoch": ck["epoch"]})
+        path = os.path.join(m["run_dir"], "train_seconds.txt")
+        if os.path.exists(path):
+            seconds += sum(float(x) for x in open(path).read().split())
+    model = nets[0] if len(nets) == 1 else Ensemble(nets).eval()
     info = {
-        "best_epoch": ck["epoch"],
+        "members": members,
         "train_seconds": seconds,
         "torch": torch.__version__,
         "hardware": f"{platform.machine()} CPU x{cfg['threads']} threads" if not torch.cuda.is_available()
@@ -277,6 +301,7 @@ def main(argv: list[str] | None = None) -> None:
     cfg = load_config(args.config, {"data": args.data, "epochs": args.epochs, "seed": args.seed,
                                     "run_dir": args.run_dir, "output": args.output})
     if not args.export_only:
-        train(cfg)
+        for member in member_configs(cfg):
+            train(member)
     sidecar = finish(cfg)
     print(json.dumps({"exported": sidecar["files"], "validation": sidecar["metrics"]["validation"]}, indent=2))
