@@ -14,7 +14,7 @@ End to end per image, with Pillow only (a typical user pipeline; no shrink-on-lo
           -> sigmoid -> uint8 probabilities, mask upsampled to the original size (bilinear),
              binarised at > 128, preview mask          (postprocess; no connected-component
              cleaning: scipy is not installed for /usr/bin/python3)
-          -> mask PNG + overlay PNG (outline on the preview), result JSON   (encode)
+          -> mask PNG + overlay JPEG (outline on the preview), result JSON   (encode)
 
 Prints one JSON object on stdout. Run with the Debian interpreter (torch 1.13):
     /usr/bin/python3 bench/pytorch_baseline.py --sidecar models/lesion-mtl.json --image a.jpg ...
@@ -147,15 +147,15 @@ def analyse(model: ServingModel, data: bytes, h: int, w: int) -> dict:
     overlay = preview.copy()
     overlay.paste(OVERLAY_COLOUR, mask=edge)
     buf = io.BytesIO()
-    overlay.save(buf, format="PNG", compress_level=6)
-    overlay_png = buf.getvalue()
+    overlay.save(buf, format="JPEG", quality=90)
+    overlay_jpeg = buf.getvalue()
     result = json.dumps({
         "image": {"width": width, "height": height, "bytes": len(data)},
         "segmentation": {"areaFraction": area},
         "classification": {"melanoma": cls[0], "seborrheicKeratosis": cls[1]},
         "quality": {"oodScore": float(ood[0])},
         "maskPngBytes": len(mask_png),
-        "overlayPngBytes": len(overlay_png),
+        "overlayJpegBytes": len(overlay_jpeg),
     }, indent=2)
     t["encode"] = time.perf_counter() - t0
     t["total"] = sum(t.values())

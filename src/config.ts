@@ -27,7 +27,7 @@ export interface LesionConfig {
   readonly resultsPrefix: string;
   /** Results bucket; empty = the upload's own bucket. */
   readonly resultsBucket: string;
-  /** Longest side of the clinician overlay PNG. */
+  /** Longest side of the clinician overlay JPEG. */
   readonly overlayMaxSide: number;
   readonly keepLargestComponent: boolean;
   readonly fillHoles: boolean;

@@ -142,7 +142,7 @@ function e2e(r: BenchResults): string[] {
     `${row.image.label} (${row.image.width}x${row.image.height}, ${fmtBytes(row.image.bytes)})`;
   const out: string[] = [];
   out.push(
-    'bytes → decode → preprocess → infer → postprocess → mask PNG at the original size + overlay PNG + result JSON, ' +
+    'bytes → decode → preprocess → infer → postprocess → mask PNG at the original size + overlay JPEG + result JSON, ' +
       'through `LesionAnalyzer.analyze` (in-process, warm session, intraOpThreads as above).',
     '',
     markdownTable(
@@ -155,7 +155,7 @@ function e2e(r: BenchResults): string[] {
         'postprocess',
         'encode',
         'mask PNG',
-        'overlay PNG',
+        'overlay JPEG',
       ],
       [
         ...rows.map((row): Cell[] => [
@@ -167,7 +167,7 @@ function e2e(r: BenchResults): string[] {
           ms(row.timingsMs.postprocess),
           ms(row.timingsMs.encode),
           fmtBytes(row.outputs.maskPngBytes),
-          fmtBytes(row.outputs.overlayPngBytes),
+          fmtBytes(row.outputs.overlayJpegBytes),
         ]),
         ...skipped.map((s): Cell[] => [`${s.label}: skipped (${s.skipped})`]),
       ],
@@ -175,7 +175,7 @@ function e2e(r: BenchResults): string[] {
     ),
     '',
     "decode / inference / postprocess / encode are the p50 of `result.timingsMs` (the analyzer's own timers; " +
-      'inference includes probabilities + mask cleaning, encode is mask and overlay PNGs in parallel).',
+      'inference includes probabilities + mask cleaning, encode is mask and overlay JPEGs in parallel).',
     '',
     '### Stage breakdown (p50 ms, each stage timed on its own by the bench)',
     '',
@@ -189,7 +189,7 @@ function e2e(r: BenchResults): string[] {
         'finish postprocess',
         'of which preview upsample',
         'mask PNG (upsample to original + encode)',
-        'overlay PNG',
+        'overlay JPEG',
         'both PNGs in parallel',
         'result JSON',
       ],
@@ -204,7 +204,7 @@ function e2e(r: BenchResults): string[] {
           ms(s.finishPostprocess),
           ms(s.upsamplePreview),
           ms(s.maskPng),
-          ms(s.overlayPng),
+          ms(s.overlayJpeg),
           ms(s.encodeParallel),
           ms(s.resultJson),
         ];

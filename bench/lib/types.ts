@@ -102,7 +102,7 @@ export interface E2eRow {
   readonly stages: Record<StageName, Summary>;
   readonly outputs: {
     readonly maskPngBytes: number;
-    readonly overlayPngBytes: number;
+    readonly overlayJpegBytes: number;
     readonly resultJsonBytes: number;
   };
   s3?: S3Result | Skipped;
@@ -116,7 +116,7 @@ export const STAGE_NAMES = [
   'finishPostprocess',
   'upsamplePreview',
   'maskPng',
-  'overlayPng',
+  'overlayJpeg',
   'encodeParallel',
   'resultJson',
 ] as const;

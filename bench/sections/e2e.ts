@@ -2,13 +2,14 @@
 // functions the analyzer composes, and the S3 round trip through the local pipeline.
 import { readFile } from 'node:fs/promises';
 import { decodeImage, toModelInput } from '../../src/image/decode.js';
-import { encodeMaskPng, encodeOverlayPng, upsampleMask } from '../../src/image/encode.js';
+import { encodeMaskPng, encodeOverlayJpeg } from '../../src/image/encode.js';
 import { LocalPipeline } from '../../src/local/pipeline.js';
 import type { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
 import {
   cleanProbabilities,
   logitsToProbabilityBytes,
   rotate90ccw,
+  upsampleBinary,
   type Plane,
 } from '../../src/processing/mask.js';
 import type { ObjectHead, ObjectStore } from '../../src/storage/s3.js';
@@ -35,7 +36,7 @@ const TIMING_KEYS: readonly TimingKey[] = ['decode', 'inference', 'postprocess',
  *   largest component + hole filling (the analyzer's predictionAt, replicated);
  * - finishPostprocess: result.timingsMs.postprocess of analyzer.finish (preview-size upsample,
  *   mask and image statistics, quality flags, classification); upsamplePreview: its upsample alone;
- * - maskPng (upsample to the original size + threshold + PNG) and overlayPng (outline + PNG),
+ * - maskPng (upsample to the original size + threshold + PNG) and overlayJpeg (outline + PNG),
  *   each alone; encodeParallel: both together as finish runs them (its timingsMs.encode);
  * - resultJson: JSON.stringify of the result as the pipeline writes it.
  */
@@ -58,7 +59,7 @@ export async function benchE2e(
     encode: [],
     total: [],
   };
-  let outputs = { maskPngBytes: 0, overlayPngBytes: 0, resultJsonBytes: 0 };
+  let outputs = { maskPngBytes: 0, overlayJpegBytes: 0, resultJsonBytes: 0 };
   for (let i = 0; i < opts.iters; i++) {
     const t0 = now();
     const a = await analyzer.analyze(bytes, target);
@@ -66,7 +67,7 @@ export async function benchE2e(
     for (const k of TIMING_KEYS) timings[k].push(a.result.timingsMs[k]);
     outputs = {
       maskPngBytes: a.maskPng.length,
-      overlayPngBytes: a.overlayPng.length,
+      overlayJpegBytes: a.overlayJpeg.length,
       resultJsonBytes: Buffer.byteLength(JSON.stringify(a.result, null, 2)),
     };
   }
@@ -106,10 +107,10 @@ export async function benchE2e(
     stages.encodeParallel.push(fin.result.timingsMs.encode);
     const { preview } = decoded;
     const previewMask = await lap('upsamplePreview', () =>
-      upsampleMask(pred!.probabilities, preview.width, preview.height, threshold),
+      upsampleBinary(pred!.probabilities, preview.width, preview.height, threshold),
     );
     await lap('maskPng', () => encodeMaskPng(pred!.probabilities, decoded.width, decoded.height, threshold));
-    await lap('overlayPng', () => encodeOverlayPng(preview, previewMask));
+    await lap('overlayJpeg', () => encodeOverlayJpeg(preview, previewMask));
     await lap('resultJson', () => JSON.stringify(fin.result, null, 2));
   }
 

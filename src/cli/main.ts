@@ -101,7 +101,7 @@ async function analyzeCommand(args: string[]): Promise<void> {
         segmentation: { ...a.result.segmentation, maskKey: keys.mask, overlayKey: keys.overlay },
       };
       await writeFile(path.join(dir, 'mask.png'), a.maskPng);
-      await writeFile(path.join(dir, 'overlay.png'), a.overlayPng);
+      await writeFile(path.join(dir, 'overlay.jpg'), a.overlayJpeg);
       await writeFile(
         path.join(dir, 'report.fhir.json'),
         JSON.stringify(buildFhirReport(result, keys), null, 2) + '\n',
@@ -137,7 +137,7 @@ export function analyzerPredictor(analyzer: LesionAnalyzer): Predictor {
       const decoded = await analyzer.decode(await readFile(imagePath));
       const [p] = await analyzer.infer([decoded]);
       const classes = classify(p!.scores, analyzer.contract.classes, analyzer.contract.outputs.scores.kind);
-      const mask = maskSize ? (await analyzer.maskAt(p!, maskSize.width, maskSize.height)).data : null;
+      const mask = maskSize ? analyzer.maskAt(p!, maskSize.width, maskSize.height).data : null;
       return {
         mask,
         probabilities: { melanoma: classes[0]!.probability, seborrheic_keratosis: classes[1]!.probability },

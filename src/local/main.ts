@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       const dir = path.join(out, o.keys!.prefix.slice(pipeline.config.resultsPrefix.length));
       await mkdir(dir, { recursive: true });
       const names =
-        o.status === 'ok' ? ['mask.png', 'overlay.png', 'result.json', 'report.fhir.json'] : ['error.json'];
+        o.status === 'ok' ? ['mask.png', 'overlay.jpg', 'result.json', 'report.fhir.json'] : ['error.json'];
       for (const name of names) {
         const r = await pipeline.s3.client.send(
           new GetObjectCommand({ Bucket: pipeline.bucket, Key: o.keys!.prefix + name }),
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     console.log(`\n${formatTable(rows)}`);
     console.log(`\n${THRESHOLD_NOTE}`);
     console.log(
-      `results (mask.png at original size, overlay.png, result.json, report.fhir.json) in ${path.relative(process.cwd(), out) || '.'}`,
+      `results (mask.png at original size, overlay.jpg, result.json, report.fhir.json) in ${path.relative(process.cwd(), out) || '.'}`,
     );
     if (pipeline.deadLetters.length > 0)
       console.log(`${pipeline.deadLetters.length} message(s) dead-lettered`);

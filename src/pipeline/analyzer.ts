@@ -3,7 +3,7 @@ import type { LesionConfig } from '../config.js';
 import { loadConfig } from '../config.js';
 import { isLesionError, type LesionError } from '../errors.js';
 import { decodeImage, type DecodedImage } from '../image/decode.js';
-import { encodeMaskPng, encodeOverlayPng, upsampleMask } from '../image/encode.js';
+import { encodeMaskPng, encodeOverlayJpeg } from '../image/encode.js';
 import { createLesionSession, type LesionSession, type ModelOutputs } from '../inference/session.js';
 import { loadModelFiles, type ModelContract } from '../model/contract.js';
 import { classify } from '../processing/classify.js';
@@ -13,6 +13,7 @@ import {
   maskStats,
   rotate90ccw,
   scaleBox,
+  upsampleBinary,
   type Plane,
 } from '../processing/mask.js';
 import {
@@ -38,7 +39,7 @@ export interface AnalysisTarget {
 export interface LesionAnalysis {
   readonly result: AnalysisResult;
   readonly maskPng: Buffer;
-  readonly overlayPng: Buffer;
+  readonly overlayJpeg: Buffer;
 }
 
 /** The model's view of one image before encoding (used by `lesion eval`). */
@@ -135,8 +136,8 @@ export class LesionAnalyzer {
   }
 
   /** Binary mask (0/1) of a prediction at any size, e.g. a ground truth's resolution. */
-  maskAt(p: Prediction, width: number, height: number): Promise<Plane> {
-    return upsampleMask(
+  maskAt(p: Prediction, width: number, height: number): Plane {
+    return upsampleBinary(
       p.probabilities,
       width,
       height,
@@ -155,7 +156,7 @@ export class LesionAnalyzer {
     const { decoded } = p;
     const threshold = Math.round(this.contract.outputs.mask.threshold * 255);
     const preview = decoded.preview;
-    const previewMask = await upsampleMask(p.probabilities, preview.width, preview.height, threshold);
+    const previewMask = upsampleBinary(p.probabilities, preview.width, preview.height, threshold);
     const stats = maskStats(previewMask);
     const img = imageStatistics(decoded.modelInput.data, decoded.modelInput.width, decoded.modelInput.height);
     const oodThreshold = this.contract.outputs.oodScore?.threshold ?? null;
@@ -183,9 +184,9 @@ export class LesionAnalyzer {
     const withheldReasons = flags.filter((f) => BLOCKING_FLAGS.includes(f));
     const postprocess = elapsed(t0);
     const t1 = performance.now();
-    const [maskPng, overlayPng] = await Promise.all([
+    const [maskPng, overlayJpeg] = await Promise.all([
       encodeMaskPng(p.probabilities, decoded.width, decoded.height, threshold),
-      encodeOverlayPng(preview, previewMask),
+      encodeOverlayJpeg(preview, previewMask),
     ]);
     const encode = elapsed(t1);
     const result: AnalysisResult = {
@@ -236,7 +237,7 @@ export class LesionAnalyzer {
         total: round(timings.decode + timings.inference + postprocess + encode, 2),
       },
     };
-    return { result, maskPng, overlayPng };
+    return { result, maskPng, overlayJpeg };
   }
 
   /**

@@ -65,7 +65,7 @@ export const QUALITY_FLAG_TEXT: Readonly<Record<QualityFlag, string>> = {
 };
 
 export interface FhirReportOptions {
-  /** Bucket holding mask.png / overlay.png; Media.content.url becomes `s3://<bucket>/<key>`. */
+  /** Bucket holding mask.png / overlay.jpg; Media.content.url becomes `s3://<bucket>/<key>`. */
   readonly bucket?: string | null;
   /** DiagnosticReport.issued (FHIR instant); omitted when not given. */
   readonly issued?: string;
@@ -263,6 +263,7 @@ export function buildFhirReport(
   const media = (
     id: string,
     key: string,
+    contentType: 'image/png' | 'image/jpeg',
     text: string,
     size?: { width: number; height: number },
   ): FhirResource => ({
@@ -272,10 +273,10 @@ export function buildFhirReport(
     type: { coding: [{ system: MEDIA_TYPE, code: 'image', display: 'Image' }] },
     device: ref(DEVICE_ID),
     ...(size ? { width: size.width, height: size.height } : {}),
-    content: { contentType: 'image/png', url: objectUrl(opts.bucket, key), title: text },
+    content: { contentType, url: objectUrl(opts.bucket, key), title: text },
   });
   const maskText = 'Lesion mask (PNG, 0 = background, 255 = lesion, at the original image size)';
-  const overlayText = 'Lesion outline drawn on the image (PNG)';
+  const overlayText = 'Lesion outline drawn on the image (JPEG)';
 
   const conclusion = c.withheld
     ? `Classification withheld: ${c.withheldReasons.map((f) => QUALITY_FLAG_TEXT[f].toLowerCase()).join('; ')}. Retake the image. Automated decision support, not a diagnosis.`
@@ -293,8 +294,11 @@ export function buildFhirReport(
     contained: [
       device,
       ...observations,
-      media(MEDIA_IDS.mask, keys.mask, maskText, { width: result.image.width, height: result.image.height }),
-      media(MEDIA_IDS.overlay, keys.overlay, overlayText),
+      media(MEDIA_IDS.mask, keys.mask, 'image/png', maskText, {
+        width: result.image.width,
+        height: result.image.height,
+      }),
+      media(MEDIA_IDS.overlay, keys.overlay, 'image/jpeg', overlayText),
     ],
     identifier: [{ system: `${base}/analysis-id`, value: result.image.id }],
     status: 'preliminary',

@@ -217,7 +217,7 @@ async function writeAnalysis(p: Prepared, a: LesionAnalysis, deps: ProcessDeps):
   };
   await Promise.all([
     store.put(p.resultsBucket, p.keys.mask, a.maskPng, 'image/png', meta),
-    store.put(p.resultsBucket, p.keys.overlay, a.overlayPng, 'image/png', meta),
+    store.put(p.resultsBucket, p.keys.overlay, a.overlayJpeg, 'image/jpeg', meta),
     store.put(
       p.resultsBucket,
       p.keys.fhir,

@@ -70,7 +70,7 @@ export function resultKeys(id: string, resultsPrefix: string): ResultKeys {
   return {
     prefix,
     mask: `${prefix}mask.png`,
-    overlay: `${prefix}overlay.png`,
+    overlay: `${prefix}overlay.jpg`,
     result: `${prefix}result.json`,
     error: `${prefix}error.json`,
     fhir: `${prefix}report.fhir.json`,

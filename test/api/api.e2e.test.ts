@@ -98,7 +98,8 @@ describe('upload API end to end (local pipeline, real HTTP)', () => {
     expect([mask.status, overlay.status, fhir.status]).toEqual([200, 200, 200]);
     const maskMeta = await sharp(Buffer.from(await mask.arrayBuffer())).metadata();
     expect([maskMeta.format, maskMeta.width, maskMeta.height]).toEqual(['png', width, height]);
-    expect((await sharp(Buffer.from(await overlay.arrayBuffer())).metadata()).format).toBe('png');
+    expect(overlay.headers.get('content-type')).toBe('image/jpeg');
+    expect((await sharp(Buffer.from(await overlay.arrayBuffer())).metadata()).format).toBe('jpeg');
     const report = (await fhir.json()) as Record<string, unknown>;
     const validate = new Ajv2020({ allErrors: true, strictRequired: false }).compile(fhirSchema);
     expect(validate(report) ? [] : validate.errors).toEqual([]);

@@ -33,10 +33,9 @@ async function expectValidAnalysis(a: LesionAnalysis, width: number, height: num
   const values = new Set(mask.data);
   for (const v of values) expect([0, 255]).toContain(v);
 
-  // overlay.png: 3 channels, the display orientation, long side <= overlayMaxSide
-  expect(pngHeader(a.overlayPng).colourType).toBe(2); // RGB, no alpha
-  const overlay = await rawPng(a.overlayPng);
-  expect(overlay.channels).toBe(3);
+  // overlay.jpg: 3 channels, the display orientation, long side <= overlayMaxSide
+  const overlay = await sharp(a.overlayJpeg).metadata();
+  expect([overlay.format, overlay.channels, overlay.hasAlpha]).toEqual(['jpeg', 3, false]);
   expect(Math.max(overlay.width, overlay.height)).toBeLessThanOrEqual(
     Math.min(analyzer.config.overlayMaxSide, Math.max(width, height)),
   );
@@ -147,7 +146,7 @@ describe('LesionAnalyzer.analyze on other shapes and formats', () => {
     const big = await fixtures.jpeg(2000, 1500);
     const a = await analyzer.analyze(big, { id: 'big' });
     await expectValidAnalysis(a, 2000, 1500);
-    const overlay = await rawPng(a.overlayPng);
+    const overlay = await sharp(a.overlayJpeg).metadata();
     expect([overlay.width, overlay.height]).toEqual([1024, 768]);
   });
 

@@ -10,7 +10,7 @@ import { resultSchemaErrors } from '../helpers/schema.js';
 import sharp from 'sharp';
 
 /** Written for every analysed upload. */
-const REQUIRED = ['mask.png', 'overlay.png', 'report.fhir.json', 'result.json'];
+const REQUIRED = ['mask.png', 'overlay.jpg', 'report.fhir.json', 'result.json'];
 /** Everything that may appear under results/<id>/ (event.json: the event-published marker). */
 const ALLOWED = new Set([...REQUIRED, 'error.json', 'event.json']);
 
@@ -55,7 +55,7 @@ describe('LocalPipeline end to end (s3rver on 127.0.0.1, real model)', () => {
     expect(pipeline.deadLetters).toEqual([]);
   });
 
-  it('writes mask.png, overlay.png, result.json and report.fhir.json under results/<id>/', async () => {
+  it('writes mask.png, overlay.jpg, result.json and report.fhir.json under results/<id>/', async () => {
     const byId = resultsById(
       before.map((o) => o.key),
       'results/',

@@ -15,7 +15,7 @@ import { readSamples } from '../helpers/images.js';
 import { createTestAnalyzer } from '../helpers/model.js';
 import { getBytes, listAll } from '../helpers/s3.js';
 
-const REQUIRED = ['mask.png', 'overlay.png', 'report.fhir.json', 'result.json'];
+const REQUIRED = ['mask.png', 'overlay.jpg', 'report.fhir.json', 'result.json'];
 
 let analyzer: LesionAnalyzer;
 let pipeline: LocalPipeline;

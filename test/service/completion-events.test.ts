@@ -36,7 +36,7 @@ const stubAnalyzer = {
       return {
         result: { ...r, image: { ...r.image, bucket: target.bucket ?? null, key: target.key ?? null } },
         maskPng: Buffer.from('mask'),
-        overlayPng: Buffer.from('overlay'),
+        overlayJpeg: Buffer.from('overlay'),
       };
     });
   },

@@ -156,7 +156,8 @@ describe('buildFhirReport', () => {
     });
     expect([mask.width, mask.height]).toEqual([256, 192]);
     expect(byId(report, 'media-overlay').content).toMatchObject({
-      url: `s3://lesion-results/results/${ID}/overlay.png`,
+      contentType: 'image/jpeg',
+      url: `s3://lesion-results/results/${ID}/overlay.jpg`,
     });
     expect(report.media).toEqual([
       expect.objectContaining({ link: { reference: '#media-mask' } }),

@@ -33,7 +33,7 @@ export function okResult(
     model: MODEL,
     segmentation: {
       maskKey: `results/${id}/mask.png`,
-      overlayKey: `results/${id}/overlay.png`,
+      overlayKey: `results/${id}/overlay.jpg`,
       lesionFound: true,
       areaFraction: 0.183511,
       boundingBox: { x: 60, y: 40, width: 130, height: 110 },

@@ -45,7 +45,7 @@ const result: AnalysisResult = {
   model,
   segmentation: {
     maskKey: 'results/x/mask.png',
-    overlayKey: 'results/x/overlay.png',
+    overlayKey: 'results/x/overlay.jpg',
     lesionFound: true,
     areaFraction: 0.25,
     boundingBox: { x: 0, y: 10, width: 100, height: 50 },

@@ -12,6 +12,7 @@ import {
   rotate90ccw,
   scaleBox,
   sigmoid,
+  upsampleBinary,
   type Plane,
 } from '../../../src/processing/mask.js';
 
@@ -284,4 +285,69 @@ describe('resizeNearest', () => {
       Uint8Array.of(1, 0),
     );
   });
+});
+
+describe('upsampleBinary', () => {
+  /** Textbook bilinear (half-pixel centres, edge-clamped) then `> t`, one pixel at a time. */
+  function reference(p: Plane, w: number, h: number, t: number): number[] {
+    const tap = (i: number, src: number, dst: number) => {
+      const s = Math.min(src - 1, Math.max(0, ((i + 0.5) * src) / dst - 0.5));
+      const lo = Math.floor(s);
+      return [lo, Math.min(lo + 1, src - 1), s - lo] as const;
+    };
+    const out: number[] = [];
+    for (let y = 0; y < h; y++) {
+      const [y0, y1, fy] = tap(y, p.height, h);
+      for (let x = 0; x < w; x++) {
+        const [x0, x1, fx] = tap(x, p.width, w);
+        const at = (yy: number, xx: number) => p.data[yy * p.width + xx]!;
+        const v =
+          (at(y0, x0) * (1 - fx) + at(y0, x1) * fx) * (1 - fy) +
+          (at(y1, x0) * (1 - fx) + at(y1, x1) * fx) * fy;
+        out.push(v > t ? 1 : 0);
+      }
+    }
+    return out;
+  }
+
+  it('upsamples 0,255 to 0,0,1,1: output centres map to -0.25, 0.25, 0.75, 1.25 on the source', () => {
+    // values 0, 63.75, 191.25, 255 (clamped) against 128
+    const p = { data: Uint8Array.of(0, 255), width: 2, height: 1 };
+    expect([...upsampleBinary(p, 4, 1, 128).data]).toEqual([0, 0, 1, 1]);
+  });
+
+  it('applies the strict > threshold rule: 128 stays background, 129 is lesion', () => {
+    const p = { data: Uint8Array.of(128, 129), width: 2, height: 1 };
+    expect([...upsampleBinary(p, 2, 1, 128).data]).toEqual([0, 1]);
+  });
+
+  it('at the same size is binarize', () => {
+    const p = { data: Uint8Array.of(0, 200, 129, 128, 255, 3), width: 3, height: 2 };
+    expect(upsampleBinary(p, 3, 2, 128).data).toEqual(binarize(p, 128).data);
+  });
+
+  it('writes the requested foreground value (255 for a PNG)', () => {
+    const p = { data: Uint8Array.of(255, 255, 255, 255), width: 2, height: 2 };
+    expect([...upsampleBinary(p, 3, 3, 128, 255).data]).toEqual(new Array(9).fill(255));
+  });
+
+  it.each([
+    [4, 3, 17, 11],
+    [5, 4, 5, 4],
+    [6, 5, 13, 29],
+    [8, 6, 3, 2],
+  ])(
+    'matches per-pixel bilinear on random %ix%i data upsampled to %ix%i (shortcut runs included)',
+    (sw, sh, w, h) => {
+      let seed = sw * 31 + h;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 256;
+      // mostly saturated with some mid values, so both uniform and boundary runs occur
+      const data = Uint8Array.from({ length: sw * sh }, () => {
+        const r = rand();
+        return r < 100 ? 0 : r > 156 ? 255 : Math.floor(r);
+      });
+      const p = { data, width: sw, height: sh };
+      expect([...upsampleBinary(p, w, h, 128).data]).toEqual(reference(p, w, h, 128));
+    },
+  );
 });

@@ -76,7 +76,7 @@ describe('resultKeys', () => {
     expect(resultKeys('clinic/ISIC_1.jpg', 'results/')).toEqual({
       prefix: 'results/clinic/ISIC_1.jpg/',
       mask: 'results/clinic/ISIC_1.jpg/mask.png',
-      overlay: 'results/clinic/ISIC_1.jpg/overlay.png',
+      overlay: 'results/clinic/ISIC_1.jpg/overlay.jpg',
       result: 'results/clinic/ISIC_1.jpg/result.json',
       error: 'results/clinic/ISIC_1.jpg/error.json',
       fhir: 'results/clinic/ISIC_1.jpg/report.fhir.json',
