@@ -1,13 +1,12 @@
 /**
  * Reports of an evaluation: a terminal table, ROC curves as PNG, a contact sheet of the
- * lowest-Jaccard images, and `metrics.json`. PNGs are drawn as SVG and rasterised by sharp's
- * built-in librsvg; tiles are composed with sharp.
+ * lowest-Jaccard images, and `metrics.json`. PNGs are drawn as SVG and rasterised, and tiles
+ * composed, by src/image/render.ts.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import { outline, resizeNearest } from '../processing/mask.js';
-import type { OverlayOptions } from 'sharp';
+import { composePng, readRgbStretched, svgToPng, type RgbTile } from '../image/render.js';
 import { rocAuc, rocCurve } from '../metrics/index.js';
 import type { RocPoint } from '../metrics/index.js';
 import type { ClassKey, EvaluationMetrics, EvaluationResult, PerImageResult, WorstCase } from './evaluate.js';
@@ -200,9 +199,7 @@ export function renderRocSvg(curves: readonly ClassRoc[]): string {
  * await writeFile('roc.png', await renderRocPng(result.perImage));
  */
 export async function renderRocPng(perImage: readonly PerImageResult[]): Promise<Buffer> {
-  return sharp(Buffer.from(renderRocSvg(rocCurves(perImage))))
-    .png()
-    .toBuffer();
+  return svgToPng(renderRocSvg(rocCurves(perImage)));
 }
 
 /**
@@ -229,9 +226,10 @@ export async function renderWorstCasesPng(
   const height = header + gap + rows * (tile.height + caption + gap);
 
   const tiles = await Promise.all(worstCases.map((c) => renderTile(c, tile)));
-  const composites: OverlayOptions[] = tiles.map((t, i) => ({
-    input: t.pixels,
-    raw: { width: tile.width, height: tile.height, channels: 3 },
+  const placed: RgbTile[] = tiles.map((t, i) => ({
+    pixels: t.pixels,
+    width: tile.width,
+    height: tile.height,
     left: gap + (i % columns) * (tile.width + gap),
     top: header + gap + Math.floor(i / columns) * (tile.height + caption + gap),
   }));
@@ -254,12 +252,7 @@ export async function renderWorstCasesPng(
     captions,
     '</svg>',
   ].join('');
-  composites.push({ input: Buffer.from(overlay), left: 0, top: 0 });
-
-  return sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
-    .composite(composites)
-    .png()
-    .toBuffer();
+  return composePng(width, height, placed, overlay);
 }
 
 /**
@@ -295,19 +288,8 @@ async function renderTile(c: WorstCase, box: { width: number; height: number }):
   const offsetX = Math.floor((box.width - w) / 2);
   const offsetY = Math.floor((box.height - h) / 2);
 
-  let image: Buffer | null = null;
-  try {
-    // The image is stretched onto the mask's frame: ground truth and image cover the same field of view.
-    image = await sharp(c.imagePath)
-      .resize(w, h, { fit: 'fill' })
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer();
-    if (image.length !== w * h * 3) image = null;
-  } catch {
-    image = null;
-  }
+  // The image is stretched onto the mask's frame: ground truth and image cover the same field of view.
+  const image = await readRgbStretched(c.imagePath, w, h);
 
   const pixels = Buffer.alloc(box.width * box.height * 3, 64);
   const outlineAt = (mask: Uint8Array) =>
