@@ -18,6 +18,7 @@ import { LesionAnalyzer } from '../src/pipeline/analyzer.js';
 import { prepareImages } from './lib/images.js';
 import { machineInfo } from './lib/machine.js';
 import { renderMarkdown } from './lib/report.js';
+import { buildCli } from '../scripts/bundle.js';
 import { ratio } from './lib/stats.js';
 import { runChild } from './lib/timing.js';
 import {
@@ -277,6 +278,7 @@ async function main(): Promise<void> {
       const big = [...images].reverse().find((i) => i.target === '4288x2848') ?? images.at(-1)!;
       const small = images[0]!;
       results.coldStart = await guard('cold start', async () => {
+        await buildCli(); // bin/lesion.js then runs dist/lesion-cli.mjs, as after `npm run build:cli`
         const bundle = await bundleColdStart(ROOT);
         if (isSkipped(bundle)) notes.push(`bundled cold-start variant skipped: ${bundle.skipped}`);
         const out = [];

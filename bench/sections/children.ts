@@ -1,9 +1,9 @@
 // Sections that run in child processes: 4. cold start, 5. peak RSS, 6. PyTorch and wasm anchors.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type * as Esbuild from 'esbuild';
+import { bundleNodeEntry } from '../../scripts/bundle.js';
 import { median } from '../lib/stats.js';
 import { markedJson, runChild, type ChildResult } from '../lib/timing.js';
 import type { BenchImage, ColdStartResult, PytorchResult, Skipped, WasmResult } from '../lib/types.js';
@@ -72,7 +72,10 @@ export async function benchColdStart(
   };
 }
 
-/** The cold-start variants: the CLI on the big image, the minimal script (tsx, and bundled). */
+/**
+ * The cold-start variants: the CLI on the big image (bundled, as after `npm run build:cli`, and
+ * through tsx), the minimal script (tsx, and bundled).
+ */
 export function coldVariants(opts: {
   model: string;
   threads: number;
@@ -90,25 +93,31 @@ export function coldVariants(opts: {
     '--threads',
     t,
   ];
+  const cliArgs = (outDir: string) => [
+    'analyze',
+    opts.big.path,
+    '--out',
+    outDir,
+    '--model',
+    opts.model,
+    '--provider',
+    'cpu',
+    '--threads',
+    t,
+    '--json',
+  ];
   const out: ColdVariant[] = [
     {
       name: 'cli-analyze-big',
-      display: `bin/lesion.js analyze (${opts.big.label}) --json`,
+      display: `bin/lesion.js analyze (${opts.big.label}) --json, running the fresh dist/lesion-cli.mjs bundle`,
       image: opts.big,
-      args: (outDir) => [
-        'bin/lesion.js',
-        'analyze',
-        opts.big.path,
-        '--out',
-        outDir,
-        '--model',
-        opts.model,
-        '--provider',
-        'cpu',
-        '--threads',
-        t,
-        '--json',
-      ],
+      args: (outDir) => ['bin/lesion.js', ...cliArgs(outDir)],
+    },
+    {
+      name: 'cli-analyze-big-tsx',
+      display: `the same CLI from its TypeScript sources through tsx (no \`npm run build:cli\`)`,
+      image: opts.big,
+      args: (outDir) => ['--import', 'tsx', 'src/cli/main.ts', ...cliArgs(outDir)],
     },
     {
       name: 'minimal-tsx-small',
@@ -131,36 +140,17 @@ export function coldVariants(opts: {
 }
 
 /**
- * Bundle bench/child/cold-start.ts with esbuild the way cdk/ bundles the Lambda (ESM, node
- * platform, sharp and onnxruntime-node external, a createRequire banner), into
+ * Bundle bench/child/cold-start.ts the way the CLI bundle is built (scripts/bundle.ts), into
  * node_modules/.cache/lesion-bench/ so the externals resolve from the project's node_modules.
- * Returns null (and the variant is skipped) when esbuild cannot be loaded.
+ * Skipped when esbuild cannot be loaded.
  */
 export async function bundleColdStart(root: string): Promise<{ path: string } | Skipped> {
-  let esbuild: typeof Esbuild;
+  const outfile = path.join(root, 'node_modules', '.cache', 'lesion-bench', 'cold-start.mjs');
   try {
-    esbuild = await import('esbuild');
+    await bundleNodeEntry(path.join(root, 'bench', 'child', 'cold-start.ts'), outfile);
   } catch (e) {
-    return { skipped: `esbuild not loadable (${(e as Error).message})` };
+    return { skipped: `esbuild bundle failed (${(e as Error).message})` };
   }
-  const outDir = path.join(root, 'node_modules', '.cache', 'lesion-bench');
-  await mkdir(outDir, { recursive: true });
-  const outfile = path.join(outDir, 'cold-start.mjs');
-  await esbuild.build({
-    entryPoints: [path.join(root, 'bench', 'child', 'cold-start.ts')],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    mainFields: ['module', 'main'],
-    banner: {
-      js: "import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);",
-    },
-    external: ['sharp', 'onnxruntime-node'],
-    minify: true,
-    logLevel: 'silent',
-  });
   return { path: outfile };
 }
 
