@@ -44,6 +44,7 @@ DEFAULTS = {
     "weight_decay": 1e-4,
     "warmup_epochs": 1,
     "cls_weight": 1.0,
+    "seg_weight": 1.0,  # 0 with cls_weight 1: classification-only (ablation), and vice versa
     "ema_decay": 0.995,
     "seed": 17,
     "threads": 2,
@@ -217,7 +218,7 @@ def train(cfg: dict) -> None:
             mask_logits, scores, _ = model(x)
             seg = dice_bce_loss(mask_logits, m)
             cls = balanced_bce_loss(scores, y, pos_weight)
-            loss = seg + cfg["cls_weight"] * cls
+            loss = cfg["seg_weight"] * seg + cfg["cls_weight"] * cls
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
