@@ -36,7 +36,7 @@ const TIMING_KEYS: readonly TimingKey[] = ['decode', 'inference', 'postprocess',
  *   largest component + hole filling (the analyzer's predictionAt, replicated);
  * - finishPostprocess: result.timingsMs.postprocess of analyzer.finish (preview-size upsample,
  *   mask and image statistics, quality flags, classification); upsamplePreview: its upsample alone;
- * - maskPng (upsample to the original size + threshold + PNG) and overlayJpeg (outline + PNG),
+ * - maskPng (upsample to the original size + threshold + PNG) and overlayJpeg (outline + JPEG),
  *   each alone; encodeParallel: both together as finish runs them (its timingsMs.encode);
  * - resultJson: JSON.stringify of the result as the pipeline writes it.
  */
