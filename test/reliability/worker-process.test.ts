@@ -38,6 +38,14 @@ beforeAll(async () => {
   });
 });
 
+/** Every worker started, so a failing test leaves no process behind. */
+const started: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const child of started.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 afterAll(async () => {
   await s3.stop();
 });
@@ -66,6 +74,7 @@ function startWorker(queueUrl: string): Worker {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
