@@ -3,7 +3,7 @@
 // the ratios compare like with like. Writes <out>/latest.json and <out>/latest.md.
 //
 //   npm run bench -- [--quick] [--model models/lesion-mtl.onnx] [--out docs/benchmarks]
-//                    [--threads 2] [--skip model,floor,e2e,s3,pytorch,wasm,cold]
+//                    [--threads 2] [--skip model,floor,e2e,s3,pytorch,wasm,cold,gpu]
 //                    [--fullres ../shared/data/isic2017_fullres_samples] [--python /usr/bin/python3]
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -40,10 +40,10 @@ import {
   peakRssRepeated,
 } from './sections/children.js';
 import { benchE2e, S3Bench } from './sections/e2e.js';
-import { applyFloor, benchFloor, benchModelOnly } from './sections/model.js';
+import { applyFloor, benchFloor, benchModelOnly, gpuBlocker } from './sections/model.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SECTIONS = ['model', 'floor', 'e2e', 's3', 'pytorch', 'wasm', 'cold'] as const;
+const SECTIONS = ['model', 'floor', 'e2e', 's3', 'pytorch', 'wasm', 'cold', 'gpu'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `npm run bench -- [options]
@@ -180,6 +180,7 @@ async function main(): Promise<void> {
     memory: [],
     pytorch: { skipped: '--skip pytorch' },
     wasm: { skipped: '--skip wasm' },
+    gpu: { skipped: '--skip gpu' },
     ratios: {
       pytorchOverNodeModel: null,
       pytorchOverNodeE2e: {},
@@ -322,6 +323,22 @@ async function main(): Promise<void> {
           });
         } else notes.push(`repeated peak-RSS run ${rss.skipped}`);
         results.memory = mem;
+      }
+    }
+
+    if (run('gpu')) {
+      const blocker = gpuBlocker();
+      if (blocker) results.gpu = { skipped: blocker };
+      else {
+        log('7. GPU (CUDA provider)');
+        results.gpu = await guard('GPU', () =>
+          benchModelOnly(loaded, samplePixels, {
+            ...S.model,
+            threads,
+            provider: 'cuda',
+            batches: [1, 16, 64],
+          }),
+        );
       }
     }
 

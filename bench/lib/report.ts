@@ -65,8 +65,7 @@ function ratiosTable(r: BenchResults): string {
   return markdownTable(['Ratio (same run)', 'Value'], rows, ['l', 'r']);
 }
 
-function modelOnly(r: BenchResults): string[] {
-  const mo = r.modelOnly;
+function modelOnly(r: BenchResults, mo: BenchResults['modelOnly'] = r.modelOnly): string[] {
   if (isSkipped(mo)) return [skippedLine(mo)];
   const rows: Cell[][] = [
     [
@@ -87,7 +86,7 @@ function modelOnly(r: BenchResults): string[] {
     ]),
   ];
   return [
-    `onnxruntime-node CPU provider via \`createLesionSession\`, intraOpThreads = ${mo.threads}, ` +
+    `onnxruntime-node ${mo.provider.toUpperCase()} provider via \`createLesionSession\`, intraOpThreads = ${mo.threads}, ` +
       `session create ${fmtMs(mo.sessionCreateMs)} ms. Times are one \`session.run\` of a whole batch ` +
       '(uint8 NHWC in, mask/scores/OOD out, tensor copies included).',
     '',
@@ -370,6 +369,7 @@ export function renderMarkdown(r: BenchResults): string {
       section('4. Cold start', coldStart(r)),
       section('5. Peak RSS', memory(r)),
       section('6. Anchors', anchors(r)),
+      section('7. GPU (CUDA execution provider)', modelOnly(r, r.gpu)),
       notes.join('\n'),
     ]
       .filter((s) => s !== '')

@@ -37,6 +37,7 @@ export interface ModelInfoBench {
 }
 
 export interface ModelOnlyResult {
+  readonly provider: 'cpu' | 'cuda';
   readonly threads: number;
   readonly sessionCreateMs: number;
   /** Batch-1 session.run latency after warm-up. */
@@ -198,6 +199,8 @@ export interface BenchResults {
   memory: RssRow[];
   pytorch: PytorchResult | Skipped;
   wasm: (WasmResult | (Skipped & { threadsRequested: number }))[] | Skipped;
+  /** 7. The shipped model on the CUDA execution provider, or why it could not run. */
+  gpu: ModelOnlyResult | Skipped;
   ratios: Ratios;
   readonly notes: string[];
   durationSeconds: number;

@@ -1,7 +1,8 @@
 // 1. Model only and 2. the FLOP floor: onnxruntime-node with a fixed intra-op thread count.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { createLesionSession } from '../../src/inference/session.js';
+import { createLesionSession, cudaProviderInstalled } from '../../src/inference/session.js';
 import type { LoadedModel } from '../../src/model/contract.js';
 import { gflopsPerSecond, imagesPerSecond, ratio, summarize } from '../lib/stats.js';
 import { now, timeFor, timeRuns } from '../lib/timing.js';
@@ -9,6 +10,8 @@ import type { FloorResult, ModelOnlyResult } from '../lib/types.js';
 
 export interface ModelOnlyOptions {
   readonly threads: number;
+  /** @default 'cpu' */
+  readonly provider?: 'cpu' | 'cuda';
   readonly warmup: number;
   readonly iters: number;
   readonly batches: readonly number[];
@@ -27,11 +30,16 @@ export async function benchModelOnly(
   opts: ModelOnlyOptions,
 ): Promise<ModelOnlyResult> {
   const t0 = now();
+  const provider = opts.provider ?? 'cpu';
   const session = await createLesionSession(model, {
-    executionProvider: 'cpu',
+    executionProvider: provider,
     intraOpThreads: opts.threads,
   });
   const sessionCreateMs = now() - t0;
+  if (session.provider !== provider) {
+    await session.dispose();
+    throw new Error(`asked for the ${provider} provider, onnxruntime gave ${session.provider}`);
+  }
   try {
     const batchOf = (n: number) => {
       const out = new Uint8Array(pixels.length * n);
@@ -52,7 +60,7 @@ export async function benchModelOnly(
       });
       throughput.push({ batch: b, perRun: summarize(runs), imagesPerSecond: imagesPerSecond(b, runs) });
     }
-    return { threads: opts.threads, sessionCreateMs, latency, throughput };
+    return { provider, threads: opts.threads, sessionCreateMs, latency, throughput };
   } finally {
     await session.dispose();
   }
@@ -127,4 +135,19 @@ export async function benchFloor(opts: FloorOptions): Promise<FloorResult> {
   } finally {
     await session.release();
   }
+}
+
+/**
+ * Why the CUDA section cannot run here, or null when it can: onnxruntime-node's CUDA provider
+ * library must be installed (the project's .npmrc skips its download) and a GPU present.
+ */
+export function gpuBlocker(): string | null {
+  const reasons: string[] = [];
+  if (!cudaProviderInstalled())
+    reasons.push(
+      "onnxruntime-node's CUDA provider (libonnxruntime_providers_cuda.so) is not installed — .npmrc sets " +
+        'onnxruntime-node-install=skip; ../shared/STACK.md describes the offline install',
+    );
+  if (!existsSync('/dev/nvidia0')) reasons.push('this machine has no NVIDIA GPU (/dev/nvidia0 absent)');
+  return reasons.length ? reasons.join('; ') : null;
 }

@@ -169,6 +169,7 @@ describe('renderMarkdown', () => {
       flopsSource: 'sidecar',
     },
     modelOnly: {
+      provider: 'cpu',
       threads: 2,
       sessionCreateMs: 80,
       latency: summarize([10, 20, 30]),
@@ -180,6 +181,7 @@ describe('renderMarkdown', () => {
     memory: [],
     pytorch: skipped,
     wasm: skipped,
+    gpu: { skipped: 'no NVIDIA GPU' },
     ratios: {
       pytorchOverNodeModel: 2.5,
       pytorchOverNodeE2e: {},
@@ -211,6 +213,8 @@ describe('renderMarkdown', () => {
     expect(md).toContain('> **Quick mode**');
     expect(md).toContain('_Skipped: --skip x_');
     expect(md).toContain('- a note');
+    expect(md).toContain('## 7. GPU (CUDA execution provider)\n\n_Skipped: no NVIDIA GPU_');
+    expect(md).toContain('onnxruntime-node CPU provider via');
     expect(md.endsWith('\n')).toBe(true);
     expect(isSkipped(results.floor)).toBe(true);
     expect(isSkipped(results.modelOnly)).toBe(false);
