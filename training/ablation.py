@@ -31,6 +31,7 @@ VARIANTS = {
 def summarise(log_path: str) -> dict:
     rows = [json.loads(line) for line in open(log_path)]
     last = rows[-1]["val"]
+
     def best(key: str):
         values = [r["val"][key] if key == "jaccard" else r["val"]["auc"][key] for r in rows]
         values = [v for v in values if v is not None]
