@@ -174,7 +174,7 @@ function e2e(r: BenchResults): string[] {
     ),
     '',
     "decode / inference / postprocess / encode are the p50 of `result.timingsMs` (the analyzer's own timers; " +
-      'inference includes probabilities + mask cleaning, encode is mask and overlay JPEGs in parallel).',
+      'inference includes probabilities + mask cleaning, encode is the mask PNG and the overlay JPEG in parallel).',
     '',
     '### Stage breakdown (p50 ms, each stage timed on its own by the bench)',
     '',
@@ -189,7 +189,7 @@ function e2e(r: BenchResults): string[] {
         'of which preview upsample',
         'mask PNG (upsample to original + encode)',
         'overlay JPEG',
-        'both PNGs in parallel',
+        'mask PNG + overlay JPEG in parallel',
         'result JSON',
       ],
       rows.map((row): Cell[] => {
