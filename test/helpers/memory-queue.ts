@@ -18,6 +18,7 @@ export class MemoryQueue implements MessageQueue {
   private readonly messages: Stored[] = [];
   readonly deadLetters: QueueMessage[] = [];
   readonly deleted: string[] = [];
+  private readonly receiveCounts = new Map<string, number>();
 
   constructor(private readonly maxReceives = 3) {}
 
@@ -33,7 +34,17 @@ export class MemoryQueue implements MessageQueue {
   }
 
   get inFlight(): number {
-    return this.messages.filter((m) => m.receiptHandle !== null).length;
+    return this.inFlightIds().length;
+  }
+
+  /** messageIds received and neither deleted nor visible again. */
+  inFlightIds(): string[] {
+    return this.messages.filter((m) => m.receiptHandle !== null).map((m) => m.messageId);
+  }
+
+  /** How often a message (still queued or already deleted) was received. */
+  receiveCount(messageId: string): number | undefined {
+    return this.receiveCounts.get(messageId);
   }
 
   /**
@@ -48,6 +59,7 @@ export class MemoryQueue implements MessageQueue {
       if (out.length >= max) break;
       if (m.receiptHandle !== null) continue;
       m.receives++;
+      this.receiveCounts.set(m.messageId, m.receives);
       m.receiptHandle = randomUUID();
       out.push({ messageId: m.messageId, body: m.body, receiptHandle: m.receiptHandle });
     }

@@ -102,7 +102,7 @@ async function upload(prefix: string, n: number, sqs: LocalSqsServer): Promise<M
     const id = `${prefix}-${i}.jpg`;
     const bytes = i === n - 1 ? fixtures.text() : samples[i % samples.length]!.bytes; // the last is not an image
     await store.put(s3.bucket, `uploads/${id}`, bytes, 'image/jpeg');
-    sqs.send(s3NotificationBody(s3.bucket, `uploads/${id}`));
+    sqs.queue.send(s3NotificationBody(s3.bucket, `uploads/${id}`));
     uploads.set(id, Buffer.from(bytes));
   }
   return uploads;
@@ -116,7 +116,7 @@ async function resultNames(prefix: string): Promise<Map<string, string[]>> {
 describe('GPU worker process (real process, shipped model, CPU provider)', () => {
   it('SIGKILL mid-batch: the batch is redelivered and every upload completes exactly once', async () => {
     // Prepare: 11 uploads (10 images, 1 text file named .jpg), batches of 4
-    const sqs = new LocalSqsServer({ visibilityTimeoutMs: 60_000, maxReceives: 3 });
+    const sqs = new LocalSqsServer({ maxReceives: 3 });
     const queueUrl = await sqs.start();
     try {
       const uploads = await upload('kill', 11, sqs);
@@ -131,7 +131,7 @@ describe('GPU worker process (real process, shipped model, CPU provider)', () =>
       };
       expect((await w1.exited).signal).toBe('SIGKILL');
       onWrite = () => {};
-      const killedBatch = sqs.inFlightIds();
+      const killedBatch = sqs.queue.inFlightIds();
       expect(killedBatch.length).toBeGreaterThan(0);
       // it died mid-write: some upload has its mask but not its result.json (written last)
       const halfWritten = [...(await resultNames('kill')).values()].filter(
@@ -140,16 +140,16 @@ describe('GPU worker process (real process, shipped model, CPU provider)', () =>
       expect(halfWritten.length).toBeGreaterThan(0);
 
       // Act 2: the visibility timeout ends; a fresh worker process drains the queue
-      sqs.expireVisibility();
+      sqs.queue.expireVisibility();
       const w2 = startWorker(queueUrl);
       await until('an empty queue', () => sqs.pending === 0, w2, 120_000);
       w2.child.kill('SIGTERM');
       expect(await w2.exited).toEqual({ code: 0, signal: null });
 
       // Assess: one answer per upload, each answer written once, uploads untouched, no DLQ
-      expect(sqs.deadLetters).toEqual([]);
-      expect(sqs.deleted).toHaveLength(11);
-      for (const id of killedBatch) expect(sqs.receiveCounts.get(id)).toBe(2); // redelivered once
+      expect(sqs.queue.deadLetters).toEqual([]);
+      expect(sqs.queue.deleted).toHaveLength(11);
+      for (const id of killedBatch) expect(sqs.queue.receiveCount(id)).toBe(2); // redelivered once
       const results = await resultNames('kill');
       expect([...results.keys()].sort()).toEqual([...uploads.keys()].sort());
       for (const id of uploads.keys()) {
@@ -165,15 +165,15 @@ describe('GPU worker process (real process, shipped model, CPU provider)', () =>
   }, 240_000);
 
   it('SIGTERM mid-batch: the batch in flight is finished and deleted, then exit code 0', async () => {
-    const sqs = new LocalSqsServer({ visibilityTimeoutMs: 60_000 });
+    const sqs = new LocalSqsServer();
     const queueUrl = await sqs.start();
     try {
       await upload('term', 4, sqs);
       const w = startWorker(queueUrl);
-      await until('a batch in flight', () => sqs.inFlight > 0, w);
+      await until('a batch in flight', () => sqs.queue.inFlight > 0, w);
       w.child.kill('SIGTERM');
       expect(await w.exited).toEqual({ code: 0, signal: null });
-      expect([sqs.pending, sqs.deleted.length]).toEqual([0, 4]);
+      expect([sqs.pending, sqs.queue.deleted.length]).toEqual([0, 4]);
       const results = await resultNames('term');
       expect([...results.values()].filter((names) => names.includes('result.json'))).toHaveLength(3);
       expect(results.get('term-3.jpg')).toEqual(['error.json']);
