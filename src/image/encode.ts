@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { Plane } from '../processing/mask.js';
-import { outline, upsampleBinary } from '../processing/mask.js';
+import { binarize, outline, upsampleBinary } from '../processing/mask.js';
 import { encodeGreyPng } from './png.js';
 import type { RgbImage } from './decode.js';
 
@@ -53,7 +53,5 @@ export async function readMaskPng(input: string | Uint8Array, threshold = 128): 
     .extractChannel(0)
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
-  const out = new Uint8Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i]! > threshold ? 1 : 0;
-  return { data: out, width: info.width, height: info.height };
+  return binarize({ data, width: info.width, height: info.height }, threshold);
 }
