@@ -1,6 +1,6 @@
 import type { AnalysisResult, ClassOutcome } from '../pipeline/result.js';
 import { QualityFlag } from '../processing/quality.js';
-import type { ResultKeys } from '../storage/keys.js';
+import { RESULT_CONTENT_TYPES, type ResultKeys } from '../storage/keys.js';
 
 /**
  * FHIR R4 output: one DiagnosticReport per analysed image (`results/<id>/report.fhir.json`),
@@ -263,7 +263,7 @@ export function buildFhirReport(
   const media = (
     id: string,
     key: string,
-    contentType: 'image/png' | 'image/jpeg',
+    contentType: string,
     text: string,
     size?: { width: number; height: number },
   ): FhirResource => ({
@@ -294,11 +294,11 @@ export function buildFhirReport(
     contained: [
       device,
       ...observations,
-      media(MEDIA_IDS.mask, keys.mask, 'image/png', maskText, {
+      media(MEDIA_IDS.mask, keys.mask, RESULT_CONTENT_TYPES.mask, maskText, {
         width: result.image.width,
         height: result.image.height,
       }),
-      media(MEDIA_IDS.overlay, keys.overlay, 'image/jpeg', overlayText),
+      media(MEDIA_IDS.overlay, keys.overlay, RESULT_CONTENT_TYPES.overlay, overlayText),
     ],
     identifier: [{ system: `${base}/analysis-id`, value: result.image.id }],
     status: 'preliminary',

@@ -3,7 +3,7 @@ import { ErrorCode, InputError, isLesionError, objectTooLarge, type LesionError 
 import type { LesionAnalysis, LesionAnalyzer } from '../pipeline/analyzer.js';
 import type { AnalysisResult, ErrorResult } from '../pipeline/result.js';
 import { RESULT_SCHEMA_VERSION } from '../pipeline/result.js';
-import { imageIdFromKey, resultKeys, type ResultKeys } from '../storage/keys.js';
+import { imageIdFromKey, RESULT_CONTENT_TYPES, resultKeys, type ResultKeys } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/s3.js';
 import type { UploadRef } from './events.js';
 import { buildFhirReport } from './fhir.js';
@@ -187,7 +187,7 @@ async function announce(p: Prepared, event: CompletionEvent, deps: ProcessDeps):
 
 async function writeError(p: Prepared, e: LesionError, deps: ProcessDeps): Promise<UploadOutcome> {
   const error = errorResult(p, e, deps, p.bytes?.length ?? null);
-  await deps.store.put(p.resultsBucket, p.keys.error, json(error), 'application/json', {
+  await deps.store.put(p.resultsBucket, p.keys.error, json(error), RESULT_CONTENT_TYPES.error, {
     [SOURCE_ETAG_METADATA]: p.eTag,
   });
   await announce(
@@ -216,17 +216,17 @@ async function writeAnalysis(p: Prepared, a: LesionAnalysis, deps: ProcessDeps):
     segmentation: { ...a.result.segmentation, maskKey: p.keys.mask, overlayKey: p.keys.overlay },
   };
   await Promise.all([
-    store.put(p.resultsBucket, p.keys.mask, a.maskPng, 'image/png', meta),
-    store.put(p.resultsBucket, p.keys.overlay, a.overlayJpeg, 'image/jpeg', meta),
+    store.put(p.resultsBucket, p.keys.mask, a.maskPng, RESULT_CONTENT_TYPES.mask, meta),
+    store.put(p.resultsBucket, p.keys.overlay, a.overlayJpeg, RESULT_CONTENT_TYPES.overlay, meta),
     store.put(
       p.resultsBucket,
       p.keys.fhir,
       json(buildFhirReport(result, p.keys, { bucket: p.resultsBucket, issued: new Date().toISOString() })),
-      'application/fhir+json',
+      RESULT_CONTENT_TYPES.fhir,
       meta,
     ),
   ]);
-  await store.put(p.resultsBucket, p.keys.result, json(result), 'application/json', meta);
+  await store.put(p.resultsBucket, p.keys.result, json(result), RESULT_CONTENT_TYPES.result, meta);
   await announce(
     p,
     completionEvent({

@@ -64,6 +64,15 @@ export interface ResultKeys {
   readonly fhir: string;
 }
 
+/** Content type of each result object, next to its name (the writer and the FHIR Media share it). */
+export const RESULT_CONTENT_TYPES = {
+  mask: 'image/png',
+  overlay: 'image/jpeg',
+  result: 'application/json',
+  error: 'application/json',
+  fhir: 'application/fhir+json',
+} as const satisfies Record<Exclude<keyof ResultKeys, 'prefix'>, string>;
+
 /** Where the outputs of one upload go: results/<id>/... */
 export function resultKeys(id: string, resultsPrefix: string): ResultKeys {
   const prefix = `${resultsPrefix}${id}/`;
