@@ -90,6 +90,11 @@ export class LesionAnalyzer {
     return this.session.contract;
   }
 
+  /** The contract's mask threshold on the probability-byte scale (0.5 → 128). */
+  private get maskThreshold(): number {
+    return Math.round(this.contract.outputs.mask.threshold * 255);
+  }
+
   get modelInfo(): ModelInfo {
     const c = this.contract;
     return { name: c.name, version: c.version, sha256: c.sha256, executionProvider: this.session.provider };
@@ -120,9 +125,8 @@ export class LesionAnalyzer {
       height: out.height,
     };
     if (decoded.rotatedForModel) prob = rotate90ccw(prob);
-    const threshold = Math.round(this.contract.outputs.mask.threshold * 255);
     prob = cleanProbabilities(prob, {
-      threshold,
+      threshold: this.maskThreshold,
       keepLargestComponent: this.config.keepLargestComponent,
       fillHoles: this.config.fillHoles,
     });
@@ -137,12 +141,7 @@ export class LesionAnalyzer {
 
   /** Binary mask (0/1) of a prediction at any size, e.g. a ground truth's resolution. */
   maskAt(p: Prediction, width: number, height: number): Plane {
-    return upsampleBinary(
-      p.probabilities,
-      width,
-      height,
-      Math.round(this.contract.outputs.mask.threshold * 255),
-    );
+    return upsampleBinary(p.probabilities, width, height, this.maskThreshold);
   }
 
   /** Postprocess + encode one prediction into the result JSON and PNGs. */
@@ -154,7 +153,7 @@ export class LesionAnalyzer {
   ): Promise<LesionAnalysis> {
     const t0 = performance.now();
     const { decoded } = p;
-    const threshold = Math.round(this.contract.outputs.mask.threshold * 255);
+    const threshold = this.maskThreshold;
     const preview = decoded.preview;
     const previewMask = upsampleBinary(p.probabilities, preview.width, preview.height, threshold);
     const stats = maskStats(previewMask);
