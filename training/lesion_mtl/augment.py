@@ -13,8 +13,10 @@ import torch.nn.functional as F
 def augment_batch(images: torch.Tensor, masks: torch.Tensor, gen: torch.Generator,
                   rotate_deg: float = 180.0, scale=(0.8, 1.25), translate: float = 0.08,
                   colour: float = 0.15) -> tuple[torch.Tensor, torch.Tensor]:
-    """images: float [N,3,H,W] in [0,255]; masks: float [N,1,H,W] in {0,1}."""
+    """images: float [N,3,H,W] in [0,255]; masks: float [N,1,H,W] in {0,1}. The random draws come
+    from gen on the CPU (the same stream on any device) and move to the images' device."""
     n, _, h, w = images.shape
+    dev = images.device
     rnd = lambda *s: torch.rand(*s, generator=gen)  # noqa: E731
     angle = (rnd(n) * 2 - 1) * math.radians(rotate_deg)
     s = torch.exp(torch.empty(n).uniform_(math.log(scale[0]), math.log(scale[1]), generator=gen))
@@ -31,7 +33,7 @@ def augment_batch(images: torch.Tensor, masks: torch.Tensor, gen: torch.Generato
     theta[:, 1, 1] = cos * flip_y
     theta[:, 0, 2] = tx
     theta[:, 1, 2] = ty
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    grid = F.affine_grid(theta.to(dev), list(images.shape), align_corners=False)
     images = F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
     masks = F.grid_sample(masks, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
     masks = (masks > 0.5).float()
@@ -41,6 +43,8 @@ def augment_batch(images: torch.Tensor, masks: torch.Tensor, gen: torch.Generato
     sat = 1 + (rnd(n, 1, 1, 1) * 2 - 1) * colour
     gain = 1 + (rnd(n, 3, 1, 1) * 2 - 1) * colour / 2
     gamma = torch.exp((rnd(n, 1, 1, 1) * 2 - 1) * colour)
+    # one host-to-device copy (each copy from pageable memory waits for the GPU)
+    b, c, sat, gain, gamma = torch.cat([b, c, sat, gain, gamma], dim=1).to(dev).split([1, 1, 1, 3, 1], dim=1)
     x = images / 255.0
     x = x.clamp(0, 1) ** gamma
     grey = x.mean(dim=1, keepdim=True)

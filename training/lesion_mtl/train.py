@@ -2,6 +2,7 @@
 
     python3 training/train.py --config training/configs/default.json
     python3 training/train.py --config ... --export-only   # re-run selection/export on a run dir
+    python3 training/train.py --config ... --member 2      # train one ensemble member only
 
 Every epoch writes runs/<name>/last.pt and a JSON log line; the best epoch on Validation
 (mean Jaccard + mean AUC) is kept as best.pt. Test_v2 is never read here.
@@ -60,6 +61,7 @@ DEFAULTS = {
     "selection": "jaccard+mean_auc",
     "members": None,  # [{seed, epochs, ...}, ...]: train each, export their ensemble (see member_configs)
     "max_gflops": 3.0,  # serving budget per image; TTA modes above it are not candidates
+    "device": "auto",  # training device: "auto" (CUDA when present), "cpu" or "cuda"; export runs on CPU
 }
 
 
@@ -99,24 +101,30 @@ class Ema:
     @torch.no_grad()
     def update(self, model: torch.nn.Module, step: int) -> None:
         decay = min(self.decay, (1 + step) / (10 + step))
-        for k, v in model.state_dict().items():
-            if k in self.param_names:
-                self.shadow[k].mul_(decay).add_(v.detach(), alpha=1 - decay)
-            else:
-                self.shadow[k].copy_(v)
+        live = model.state_dict()
+        averaged = [k for k in live if k in self.param_names]
+        copied = [k for k in live if k not in self.param_names]
+        # one fused call per list instead of ~600 small ops: the per-step cost on a GPU
+        shadow = [self.shadow[k] for k in averaged]
+        torch._foreach_mul_(shadow, decay)
+        torch._foreach_add_(shadow, [live[k] for k in averaged], alpha=1 - decay)
+        for k in copied:
+            self.shadow[k].copy_(live[k])
 
 
 @torch.no_grad()
 def predict(model: torch.nn.Module, images: np.ndarray, tta: str = "none", batch: int = 32):
-    """Returns mask probabilities [N,H,W], score logits [N,2] and embeddings [N,D]."""
+    """Returns mask probabilities [N,H,W], score logits [N,2] and embeddings [N,D]; runs on the
+    model's device."""
     model.eval()
+    device = next(model.parameters()).device
     masks, scores, embs = [], [], []
     for i in range(0, len(images), batch):
-        x = torch.from_numpy(images[i:i + batch]).permute(0, 3, 1, 2).float()
+        x = torch.from_numpy(images[i:i + batch]).to(device).permute(0, 3, 1, 2).float()
         m, s, e = tta_forward(model, x, tta)
-        masks.append(torch.sigmoid(m[:, 0]).numpy())
-        scores.append(s.numpy())
-        embs.append(e.numpy())
+        masks.append(torch.sigmoid(m[:, 0]).cpu().numpy())
+        scores.append(s.cpu().numpy())
+        embs.append(e.cpu().numpy())
     return np.concatenate(masks), np.concatenate(scores), np.concatenate(embs)
 
 
@@ -147,9 +155,26 @@ def build_model(cfg: dict) -> LesionMTL:
                      width_mult=cfg["width_mult"])
 
 
+def training_device(cfg: dict) -> torch.device:
+    if cfg["device"] == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if cfg["device"] == "cuda" and not torch.cuda.is_available():
+        raise SystemExit('config asks for device "cuda" but torch sees no CUDA device')
+    return torch.device(cfg["device"])
+
+
+def hardware_name(device: torch.device, threads: int) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.machine()} CPU x{threads} threads"
+
+
 def train(cfg: dict) -> None:
     torch.set_num_threads(cfg["threads"])
     gen = seed_everything(cfg["seed"])
+    device = training_device(cfg)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
     os.makedirs(cfg["run_dir"], exist_ok=True)
     with open(os.path.join(cfg["run_dir"], "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
@@ -158,7 +183,11 @@ def train(cfg: dict) -> None:
     t0 = time.time()
     tr = load_split(cfg["data"], "Training", size, cfg["limit_train"], cache)
     va = load_split(cfg["data"], "Validation", size, cfg["limit_val"], cache)
-    print(f"data: {len(tr.ids)} train / {len(va.ids)} val in {time.time() - t0:.1f}s", flush=True)
+    print(f"data: {len(tr.ids)} train / {len(va.ids)} val in {time.time() - t0:.1f}s on {device}", flush=True)
+    # the whole training split lives on the device (uint8, ~300 MB at 192x256): no loader needed
+    tr_images = torch.from_numpy(tr.images).to(device)
+    tr_masks = torch.from_numpy(tr.masks).to(device)
+    tr_labels = torch.from_numpy(tr.labels).to(device)
 
     model = build_model(cfg)
     if cfg["pretrained"] and os.path.exists(cfg["pretrained"]):
@@ -166,6 +195,7 @@ def train(cfg: dict) -> None:
         print(f"encoder: {n} ImageNet tensors loaded", flush=True)
     else:
         print("encoder: no ImageNet weights found; training from scratch", flush=True)
+    model.to(device)
     for p in model.frozen_parameters():
         p.requires_grad_(False)
     enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
@@ -175,7 +205,7 @@ def train(cfg: dict) -> None:
                              {"params": other, "lr": cfg["lr"]}], weight_decay=cfg["weight_decay"])
     base_lrs = [g["lr"] for g in opt.param_groups]
     pos = tr.labels.sum(axis=0)
-    pos_weight = torch.tensor((len(tr.labels) - pos) / np.maximum(pos, 1), dtype=torch.float32)
+    pos_weight = torch.tensor((len(tr.labels) - pos) / np.maximum(pos, 1), dtype=torch.float32, device=device)
     ema = Ema(model, cfg["ema_decay"])
 
     bs = cfg["batch_size"]
@@ -185,7 +215,7 @@ def train(cfg: dict) -> None:
     start_epoch, best = 0, -1.0
     last_path = os.path.join(cfg["run_dir"], "last.pt")
     if os.path.exists(last_path):  # resume after an interruption
-        ck = torch.load(last_path, map_location="cpu")
+        ck = torch.load(last_path, map_location=device)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         if ck.get("ema_format") == EMA_FORMAT:
@@ -193,27 +223,27 @@ def train(cfg: dict) -> None:
         else:  # an EMA kept by an older rule: restart it from the current weights
             print("resume: EMA restarted from the current weights (older EMA format)", flush=True)
         start_epoch, best = ck["epoch"] + 1, ck["best"]
-        gen.set_state(ck["gen"])
+        gen.set_state(ck["gen"].cpu())
         print(f"resumed at epoch {start_epoch}", flush=True)
 
     if start_epoch >= cfg["epochs"]:
         print(f"{cfg['run_dir']}: all {cfg['epochs']} epochs done", flush=True)
         return
     log = open(os.path.join(cfg["run_dir"], "log.jsonl"), "a")
-    eval_model = build_model(cfg)
+    eval_model = build_model(cfg).to(device)
     for epoch in range(start_epoch, cfg["epochs"]):
         model.train()
         model.freeze_encoder_bn()
-        perm = torch.randperm(len(tr.ids), generator=gen).numpy()
-        t_ep, sums = time.time(), np.zeros(2)
+        perm = torch.randperm(len(tr.ids), generator=gen).to(device)
+        t_ep, sums = time.time(), torch.zeros(2, device=device)  # summed on the device: no sync per step
         for it in range(steps_per_epoch):
             step = epoch * steps_per_epoch + it
             for g, base in zip(opt.param_groups, base_lrs):
                 g["lr"] = base * lr_factor(step, total, warmup)
             idx = perm[it * bs:(it + 1) * bs]
-            x = torch.from_numpy(tr.images[idx]).permute(0, 3, 1, 2).float()
-            m = torch.from_numpy(tr.masks[idx]).unsqueeze(1).float()
-            y = torch.from_numpy(tr.labels[idx])
+            x = tr_images[idx].permute(0, 3, 1, 2).float()
+            m = tr_masks[idx].unsqueeze(1).float()
+            y = tr_labels[idx]
             x, m = augment_batch(x, m, gen)
             mask_logits, scores, _ = model(x)
             seg = dice_bce_loss(mask_logits, m)
@@ -224,15 +254,16 @@ def train(cfg: dict) -> None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
             opt.step()
             ema.update(model, step)
-            sums += [seg.item(), cls.item()]
+            sums += torch.stack([seg.detach(), cls.detach()])
         eval_model.load_state_dict(ema.shadow)
         metrics = evaluate(eval_model, va)
         improved = metrics["score"] > best
         if improved:
             best = metrics["score"]
-            torch.save({"model": ema.shadow, "epoch": epoch, "val": metrics},
+            torch.save({"model": {k: v.cpu() for k, v in ema.shadow.items()}, "epoch": epoch, "val": metrics},
                        os.path.join(cfg["run_dir"], "best.pt"))
-        entry = {"epoch": epoch, "seg_loss": sums[0] / steps_per_epoch, "cls_loss": sums[1] / steps_per_epoch,
+        seg_loss, cls_loss = (sums / steps_per_epoch).tolist()
+        entry = {"epoch": epoch, "seg_loss": seg_loss, "cls_loss": cls_loss,
                  "val": metrics, "best": improved, "seconds": round(time.time() - t_ep, 1)}
         log.write(json.dumps(entry) + "\n")
         log.flush()
@@ -242,6 +273,8 @@ def train(cfg: dict) -> None:
     log.close()
     with open(os.path.join(cfg["run_dir"], "train_seconds.txt"), "a") as f:
         f.write(f"{time.time() - t0:.0f}\n")
+    with open(os.path.join(cfg["run_dir"], "hardware.txt"), "w") as f:
+        f.write(f"{hardware_name(device, cfg['threads'])}, torch {torch.__version__}\n")
 
 
 def member_configs(cfg: dict) -> list[dict]:
@@ -267,7 +300,7 @@ def finish(cfg: dict) -> dict:
     cache = os.path.join(".cache", "isic")
     tr = load_split(cfg["data"], "Training", size, cfg["limit_train"], cache)
     va = load_split(cfg["data"], "Validation", size, cfg["limit_val"], cache)
-    nets, members, seconds = [], [], 0.0
+    nets, members, seconds, trained_on = [], [], 0.0, set()
     for m in member_configs(cfg):
         ck = torch.load(os.path.join(m["run_dir"], "best.pt"), map_location="cpu")
         net = build_model(m)
@@ -277,13 +310,15 @@ def finish(cfg: dict) -> dict:
         path = os.path.join(m["run_dir"], "train_seconds.txt")
         if os.path.exists(path):
             seconds += sum(float(x) for x in open(path).read().split())
+        path = os.path.join(m["run_dir"], "hardware.txt")  # absent in runs older than 1.2.0
+        trained_on.add(open(path).read().strip() if os.path.exists(path) else
+                       f"{hardware_name(torch.device('cpu'), m['threads'])}, torch {torch.__version__}")
     model = nets[0] if len(nets) == 1 else Ensemble(nets).eval()
     info = {
         "members": members,
         "train_seconds": seconds,
-        "torch": torch.__version__,
-        "hardware": f"{platform.machine()} CPU x{cfg['threads']} threads" if not torch.cuda.is_available()
-        else torch.cuda.get_device_name(0),
+        "torch": torch.__version__,  # the exporting torch; hardware names the training one(s)
+        "hardware": "; ".join(sorted(trained_on)),
         "python": sys.version.split()[0],
     }
     return export_model(cfg, model, tr, va, evaluate, predict, info)
@@ -297,10 +332,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int)
     ap.add_argument("--run-dir", dest="run_dir")
     ap.add_argument("--output")
+    ap.add_argument("--pretrained", help="ImageNet MobileNetV2 .npz (torchvision names)")
+    ap.add_argument("--device", choices=["auto", "cpu", "cuda"])
     ap.add_argument("--export-only", action="store_true", help="skip training; export best.pt of run_dir")
+    ap.add_argument("--member", type=int, help="train only this member of an ensemble config and stop "
+                                                "(members can train in parallel; then --export-only)")
     args = ap.parse_args(argv)
     cfg = load_config(args.config, {"data": args.data, "epochs": args.epochs, "seed": args.seed,
-                                    "run_dir": args.run_dir, "output": args.output})
+                                    "run_dir": args.run_dir, "output": args.output,
+                                    "pretrained": args.pretrained, "device": args.device})
+    if args.member is not None:
+        members = member_configs(cfg)
+        if not 0 <= args.member < len(members):
+            raise SystemExit(f"--member {args.member}: the config has {len(members)} member(s)")
+        train(members[args.member])
+        return
     if not args.export_only:
         for member in member_configs(cfg):
             train(member)
