@@ -35,7 +35,7 @@ for config in "$@"; do
   done
 done
 start=$SECONDS
-while sleep 30; do
+while sleep 10; do
   running=0; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && running=$((running + 1)); done
   echo "t=$((SECONDS - start))s running=$running $(nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader 2>/dev/null)"
   [ "$running" = 0 ] && break
