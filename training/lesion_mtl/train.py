@@ -307,9 +307,10 @@ def finish(cfg: dict) -> dict:
         net.load_state_dict(ck["model"])
         nets.append(net.eval())
         members.append({"runDir": m["run_dir"], "seed": m["seed"], "epochs": m["epochs"], "bestEpoch": ck["epoch"]})
-        path = os.path.join(m["run_dir"], "train_seconds.txt")
-        if os.path.exists(path):
-            seconds += sum(float(x) for x in open(path).read().split())
+        # summed epoch times from the log: survives interrupted and resumed runs (train_seconds.txt
+        # is only written by a run that finishes, and only for its own part)
+        with open(os.path.join(m["run_dir"], "log.jsonl")) as f:
+            seconds += sum(json.loads(line)["seconds"] for line in f if line.strip())
         path = os.path.join(m["run_dir"], "hardware.txt")  # absent in runs older than 1.2.0
         trained_on.add(open(path).read().strip() if os.path.exists(path) else
                        f"{hardware_name(torch.device('cpu'), m['threads'])}, torch {torch.__version__}")
