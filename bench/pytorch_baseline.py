@@ -4,7 +4,7 @@
 The same network class as training (training/lesion_mtl/model.py: LesionMTL inside the
 ServingModel wrapper, so the graph is the ONNX export's: uint8 NHWC in, normalisation and the
 optional hflip TTA in forward), built with the architecture settings from the model's sidecar
-(width_mult, decoder_channels, input size). Weights are RANDOM (the OOD gate too): that does not
+(width_mult, decoder_channels, input size, ensemble members). Weights are RANDOM (the OOD gate too): that does not
 change the arithmetic, so it does not change the speed.
 
 End to end per image, with Pillow only (a typical user pipeline; no shrink-on-load):
@@ -36,7 +36,7 @@ from PIL import Image, ImageFilter, ImageOps
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "training"))
 
-from lesion_mtl.model import HEAD_CHANNELS, TTA_FLIPS, LesionMTL, OodGate, ServingModel  # noqa: E402
+from lesion_mtl.model import HEAD_CHANNELS, TTA_FLIPS, Ensemble, LesionMTL, OodGate, ServingModel  # noqa: E402
 
 OVERLAY_MAX_SIDE = 1024
 OVERLAY_COLOUR = (0, 255, 96)
@@ -73,7 +73,9 @@ def build_model(sidecar: dict) -> tuple[ServingModel, int, int, int | None]:
     if "decoder_channels" in cfg:
         kwargs["decoder_channels"] = tuple(int(c) for c in cfg["decoder_channels"])
     torch.manual_seed(0)
-    net = LesionMTL(**kwargs).eval()
+    members = int((sidecar.get("architecture") or {}).get("members") or 1)  # an ensemble runs every member
+    nets = [LesionMTL(**kwargs).eval() for _ in range(members)]
+    net = nets[0] if members == 1 else Ensemble(nets).eval()
     flops = None
     try:
         from lesion_mtl.export import count_flops
