@@ -271,8 +271,6 @@ def train(cfg: dict) -> None:
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "ema": ema.shadow, "epoch": epoch,
                     "best": best, "gen": gen.get_state(), "ema_format": EMA_FORMAT}, last_path)
     log.close()
-    with open(os.path.join(cfg["run_dir"], "train_seconds.txt"), "a") as f:
-        f.write(f"{time.time() - t0:.0f}\n")
     with open(os.path.join(cfg["run_dir"], "hardware.txt"), "w") as f:
         f.write(f"{hardware_name(device, cfg['threads'])}, torch {torch.__version__}\n")
 
@@ -307,8 +305,7 @@ def finish(cfg: dict) -> dict:
         net.load_state_dict(ck["model"])
         nets.append(net.eval())
         members.append({"runDir": m["run_dir"], "seed": m["seed"], "epochs": m["epochs"], "bestEpoch": ck["epoch"]})
-        # summed epoch times from the log: survives interrupted and resumed runs (train_seconds.txt
-        # is only written by a run that finishes, and only for its own part)
+        # summed epoch times from the log: counts every part of an interrupted and resumed run
         with open(os.path.join(m["run_dir"], "log.jsonl")) as f:
             seconds += sum(json.loads(line)["seconds"] for line in f if line.strip())
         path = os.path.join(m["run_dir"], "hardware.txt")  # absent in runs older than 1.2.0
