@@ -1,7 +1,7 @@
 // The training code end to end on a tiny synthetic dataset in ISIC 2017 layout:
 // one short epoch on CPU, export, the contract check, and ONNX/PyTorch parity.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -104,4 +104,51 @@ maybe.each(['smoke.json', 'smoke-ensemble.json'])('training smoke test (python3 
     expect(r.maxScoreDiff).toBeLessThan(1e-3);
     expect(r.minMaskAgreement).toBeGreaterThan(0.999);
   });
+});
+
+// training/device-train.sh, as run on the lent GPU, here on the CPU: members as parallel
+// processes, packed per member; then the export from the unpacked runs.
+maybe('parallel members (bash training/device-train.sh on the CPU), then --export-only', () => {
+  let dir: string;
+  let packed: string[];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'lesion-device-train-'));
+    await writeSyntheticIsic(path.join(dir, 'data'), { Training: 8, Validation: 6 });
+    const config = JSON.parse(await readFile(path.join(PACKAGE_ROOT, 'training/configs/smoke-ensemble.json'), 'utf8'));
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...config, run_dir: path.join(dir, 'run'), output: path.join(dir, 'model') }));
+    const env = { ...process.env, DEVICE: 'cpu', PYTHON, POLL_SECONDS: '1', OUT: path.join(dir, 'out'), LESION_DEVICE_DATA: path.join(dir, 'data') };
+    await run('bash', ['training/device-train.sh', '120', path.join(dir, 'config.json')], { cwd: PACKAGE_ROOT, env, timeout: 240_000 });
+    packed = (await readdir(path.join(dir, 'out'))).sort();
+  }, 300_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('packs each member with its best checkpoint, log and hardware, without last.pt', async () => {
+    expect(packed).toEqual(['config-member-0.tgz', 'config-member-1.tgz']);
+    for (const file of packed) {
+      const { stdout } = await run('tar', ['tzf', path.join(dir, 'out', file)]);
+      const names = stdout.split('\n').map((n) => n.replace(/^\.\//, ''));
+      expect(names).toEqual(expect.arrayContaining(['best.pt', 'log.jsonl', 'hardware.txt', 'stdout.log']));
+      expect(names).not.toContain('last.pt');
+    }
+  });
+
+  it('exports the ensemble from the unpacked members, with the training hardware in the sidecar', async () => {
+    for (const [i, file] of packed.entries()) {
+      const member = path.join(dir, 'unpacked', `member-${i}`);
+      await mkdir(member, { recursive: true });
+      await run('tar', ['xzf', path.join(dir, 'out', file), '-C', member]);
+    }
+    await run(PYTHON, ['training/train.py', '--config', path.join(dir, 'config.json'), '--data', path.join(dir, 'data'), '--run-dir', path.join(dir, 'unpacked'), '--export-only'], {
+      cwd: PACKAGE_ROOT,
+      timeout: 240_000,
+    });
+    const sidecar = JSON.parse(await readFile(path.join(dir, 'model', 'lesion-mtl-smoke.json'), 'utf8'));
+    expect(sidecar.architecture.members).toBe(2);
+    expect(sidecar.training.hardware).toMatch(/CPU x1 threads, torch /);
+    expect(sidecar.training.seconds).toBeGreaterThan(0);
+  }, 300_000);
 });
