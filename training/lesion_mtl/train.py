@@ -34,7 +34,7 @@ DEFAULTS = {
     "data": "../shared/data/isic2017",
     "pretrained": "../shared/pretrained/mobilenet_v2_imagenet.npz",
     "run_dir": "runs/default",
-    "output": "models",
+    "output": "runs/export",  # only the shipped model's config writes models/
     "height": 192,
     "width": 256,
     "epochs": 20,
