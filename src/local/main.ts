@@ -77,15 +77,14 @@ async function main(): Promise<void> {
     const rows: string[][] = [RESULT_COLUMNS];
     for (const o of pipeline.outcomes) {
       if (o.status !== 'ok' && o.status !== 'error') continue;
-      const dir = path.join(out, o.keys!.prefix.slice(pipeline.config.resultsPrefix.length));
+      const k = o.keys!;
+      const dir = path.join(out, k.prefix.slice(pipeline.config.resultsPrefix.length));
       await mkdir(dir, { recursive: true });
-      const names =
-        o.status === 'ok' ? ['mask.png', 'overlay.jpg', 'result.json', 'report.fhir.json'] : ['error.json'];
-      for (const name of names) {
-        const r = await pipeline.s3.client.send(
-          new GetObjectCommand({ Bucket: pipeline.bucket, Key: o.keys!.prefix + name }),
-        );
-        await writeFile(path.join(dir, name), Buffer.from(await r.Body!.transformToByteArray()));
+      const keys = o.status === 'ok' ? [k.mask, k.overlay, k.result, k.fhir] : [k.error];
+      const names = keys.map((key) => key.slice(k.prefix.length));
+      for (const [i, key] of keys.entries()) {
+        const r = await pipeline.s3.client.send(new GetObjectCommand({ Bucket: pipeline.bucket, Key: key }));
+        await writeFile(path.join(dir, names[i]!), Buffer.from(await r.Body!.transformToByteArray()));
       }
       const shown = path.relative(process.cwd(), path.join(dir, names[0]!));
       rows.push(resultRow(o.status === 'ok' ? o.result : o.error, shown));
