@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 
@@ -19,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch  # noqa: E402
 
-from lesion_mtl.train import load_config, train  # noqa: E402
+from lesion_mtl.train import hardware_name, load_config, train, training_device  # noqa: E402
 
 VARIANTS = {
     "multi-task": {"seg_weight": 1.0, "cls_weight": 1.0},
@@ -82,8 +81,7 @@ def main() -> None:
     ap.add_argument("--out", default="docs/ablation")
     args = ap.parse_args()
     base = load_config(args.config, {"data": args.data})
-    results = {"hardware": f"{platform.machine()} CPU x{base['threads']} threads"
-               if not torch.cuda.is_available() else torch.cuda.get_device_name(0), "variants": {}}
+    results = {"hardware": hardware_name(training_device(base), base["threads"]), "variants": {}}
     t0 = time.time()
     for name, weights in VARIANTS.items():
         cfg = {**base, **weights, "run_dir": os.path.join(base["run_dir"], name.replace(" ", "-"))}
