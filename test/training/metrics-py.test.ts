@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PACKAGE_ROOT } from '../../src/config.js';
+import { PYTHON, pythonCanImport } from '../helpers/python.js';
 
 const run = promisify(execFile);
-const PYTHON = process.env.LESION_PYTHON ?? '/usr/bin/python3';
 
 async function python(code: string): Promise<unknown> {
   const { stdout } = await run(PYTHON, ['-c', `import json, numpy as np\nfrom lesion_mtl.metrics import *\n${code}`], {
@@ -15,11 +15,7 @@ async function python(code: string): Promise<unknown> {
   return JSON.parse(stdout);
 }
 
-const hasNumpy = await run(PYTHON, ['-c', 'import numpy']).then(
-  () => true,
-  () => false,
-);
-if (!hasNumpy && process.env.CI) throw new Error(`${PYTHON} cannot import numpy: .ci/run must install it`);
+const hasNumpy = await pythonCanImport(['numpy']);
 const maybe = hasNumpy ? describe : describe.skip;
 
 maybe('threshold_at_sensitivity', () => {

@@ -10,18 +10,9 @@ import { PACKAGE_ROOT } from '../../src/config.js';
 import { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
 import { loadConfig } from '../../src/config.js';
 import { checkParity } from './parity.js';
+import { PYTHON, pythonCanImport } from '../helpers/python.js';
 
 const run = promisify(execFile);
-const PYTHON = process.env.LESION_PYTHON ?? '/usr/bin/python3';
-
-async function pythonHasTorch(): Promise<boolean> {
-  try {
-    await run(PYTHON, ['-c', 'import torch, torchvision, onnx']);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** n images per split: a dark ellipse (the "lesion") on a skin-coloured background. */
 async function writeSyntheticIsic(root: string, counts: Record<string, number>): Promise<void> {
@@ -46,8 +37,7 @@ async function writeSyntheticIsic(root: string, counts: Record<string, number>):
   }
 }
 
-const hasTorch = await pythonHasTorch();
-if (!hasTorch && process.env.CI) throw new Error(`${PYTHON} cannot import torch/torchvision/onnx: .ci/run must install them`);
+const hasTorch = await pythonCanImport(['torch', 'torchvision', 'onnx']);
 const maybe = hasTorch ? describe : describe.skip;
 if (!hasTorch) console.warn(`training smoke test skipped: ${PYTHON} has no torch (apt install python3-torch python3-torchvision python3-onnx)`);
 
