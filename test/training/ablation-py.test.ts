@@ -2,7 +2,7 @@
 // grouped by their loss weights, seeds averaged, each seed paired with the multi-task run of the
 // same seed; runs of different recipes or unfinished runs are refused.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +13,7 @@ const run = promisify(execFile);
 
 interface Epoch {
   jaccard: number;
-  melanoma: number;
+  melanoma: number | null; // null: the split has no case of a class, so no AUC
   sk: number;
 }
 
@@ -28,12 +28,13 @@ async function writeRun(dir: string, config: Record<string, unknown>, epochs: Ep
   return dir;
 }
 
-type Metrics = Record<'jaccard' | 'melanomaAuc' | 'seborrheicKeratosisAuc', number>;
+type Metrics = Record<'jaccard' | 'melanomaAuc' | 'seborrheicKeratosisAuc', number | null>;
 interface Variant {
   seeds: number[];
   last: Metrics;
   best: Metrics;
-  minusMultiTask?: Record<string, number[]>;
+  minusMultiTask?: Record<string, Record<string, number>>;
+  unpairedSeeds?: number[];
 }
 
 async function summarise(runDirs: string[]): Promise<{ variants: Record<string, Variant | undefined> }> {
@@ -93,8 +94,9 @@ maybe('ablation summary', () => {
     expect(segOnly.last.jaccard).toBeCloseTo(0.785, 12);
     const diffs = segOnly.minusMultiTask!;
     expect(Object.keys(diffs)).toEqual(['jaccard']);
-    expect(diffs.jaccard![0]).toBeCloseTo(0.04, 12);
-    expect(diffs.jaccard![1]).toBeCloseTo(-0.01, 12);
+    expect(diffs.jaccard!['17']).toBeCloseTo(0.04, 12);
+    expect(diffs.jaccard!['29']).toBeCloseTo(-0.01, 12);
+    expect(segOnly.unpairedSeeds).toEqual([]);
     expect(variants['classification only']).toBeUndefined();
   });
 
@@ -110,5 +112,23 @@ maybe('ablation summary', () => {
     // Act / Assert
     await expect(summarise([runs[0]!, other])).rejects.toThrow(/differs .* in \['epochs', 'height'\]/);
     await expect(summarise([unfinished])).rejects.toThrow(/1 of 3 epochs logged/);
+    await expect(summarise([runs[0]!, runs[0]!])).rejects.toThrow(/a second multi-task run with seed 17/);
+  });
+
+  test('an epoch logged twice (killed after its log line, resumed) counts once; a missing AUC stays missing', async () => {
+    // Arrange: epoch 1 logged twice, the second entry wins; no melanoma in this Validation split
+    const resumed = await writeRun(path.join(dir, 'resumed'), { seed: 53 }, [
+      { jaccard: 0.6, melanoma: null, sk: 0.9 },
+      { jaccard: 0.5, melanoma: null, sk: 0.8 },
+    ]);
+    const again = JSON.stringify({ epoch: 1, val: { jaccard: 0.7, auc: { melanoma: null, seborrheic_keratosis: 0.85 } }, seconds: 10 });
+    await writeFile(path.join(resumed, 'log.jsonl'), (await readFile(path.join(resumed, 'log.jsonl'), 'utf8')) + again + '\n');
+
+    // Act
+    const multiTask = (await summarise([resumed])).variants['multi-task']!;
+
+    // Assert
+    expect(multiTask.last).toEqual({ jaccard: 0.7, melanomaAuc: null, seborrheicKeratosisAuc: 0.85 });
+    expect(multiTask.best).toEqual({ jaccard: 0.7, melanomaAuc: null, seborrheicKeratosisAuc: 0.9 });
   });
 });
