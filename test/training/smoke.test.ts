@@ -142,3 +142,34 @@ maybe('parallel members (bash training/device-train.sh on the CPU), then --expor
     expect(sidecar.training.seconds).toBeGreaterThan(0);
   }, 300_000);
 });
+
+// training/ablation.py --config: the three variants trained in turn, then the report.
+maybe('ablation (python3 training/ablation.py --config, CPU)', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'lesion-ablation-'));
+    await writeSyntheticIsic(path.join(dir, 'data'), { Training: 8, Validation: 6 });
+    const config = JSON.parse(await readFile(path.join(PACKAGE_ROOT, 'training/configs/smoke.json'), 'utf8'));
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...config, run_dir: path.join(dir, 'run') }));
+    const args = ['training/ablation.py', '--config', path.join(dir, 'config.json'), '--data', path.join(dir, 'data'), '--out', path.join(dir, 'report')];
+    await run(PYTHON, args, { cwd: PACKAGE_ROOT, timeout: 240_000 });
+  }, 300_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('trains multi-task, segmentation-only and classification-only runs and reports each trained head', async () => {
+    // Act
+    const report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8'));
+    const markdown = await readFile(path.join(dir, 'report.md'), 'utf8');
+
+    // Assert
+    expect(Object.keys(report.variants)).toEqual(['multi-task', 'segmentation only', 'classification only']);
+    expect(report.recipe).toMatchObject({ epochs: 1, height: 96, width: 128 });
+    expect(await readdir(path.join(dir, 'run'))).toEqual(expect.arrayContaining(['multi-task', 'segmentation-only', 'classification-only']));
+    expect(markdown).toMatch(/\| segmentation only \| 17 \| \d\.\d{3} \| — \| — \|/);
+    expect(markdown).toMatch(/\| classification only \| 17 \| — \|/);
+  });
+});
