@@ -142,14 +142,12 @@ describe('bad uploads → error.json, never retried, the next message processed'
   it('decompression bomb (115 kB PNG declaring 30000x30000) → TOO_LARGE without decoding it', async () => {
     const bomb = fixtures.decompressionBombPng();
     expect(bomb.length).toBeLessThan(200_000);
-    const rss0 = process.memoryUsage().rss;
     await expectRejected(
       'uploads/bomb.png',
       bomb,
       ErrorCode.TOO_LARGE,
       /30000x30000 \(900\.0 MP\), above the 60 MP limit/,
     );
-    expect(process.memoryUsage().rss - rss0).toBeLessThan(300 * 1024 * 1024); // 900 MP would need >= 900 MB
   });
 
   it('object above maxBytes → TOO_LARGE from its size, before any download', async () => {

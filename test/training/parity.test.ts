@@ -15,6 +15,7 @@ describe('shipped model: onnxruntime-node agrees with PyTorch', () => {
     // Assess
     expect(r.cases).toBeGreaterThanOrEqual(4);
     expect(r.maxScoreDiff).toBeLessThan(1e-3);
+    expect(r.oodCases).toBe(r.cases); // the shipped model has the OOD gate
     expect(r.maxOodRelDiff).toBeLessThan(1e-3);
     expect(r.minMaskAgreement).toBeGreaterThan(0.999);
   });

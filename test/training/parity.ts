@@ -8,6 +8,8 @@ export interface ParityReport {
   readonly cases: number;
   readonly maxScoreDiff: number;
   readonly maxOodRelDiff: number;
+  /** cases whose OOD score was compared: 0 when the model has no ood_score output */
+  readonly oodCases: number;
   readonly minMaskAgreement: number;
 }
 
@@ -30,12 +32,14 @@ export async function checkParity(modelPath: string, parityDir: string): Promise
   let maxScoreDiff = 0;
   let maxOodRelDiff = 0;
   let minMaskAgreement = 1;
+  let oodCases = 0;
   try {
     for (const c of spec.cases) {
       const { data, info } = await sharp(path.join(parityDir, c.image)).raw().toBuffer({ resolveWithObject: true });
       const out = await session.run(new Uint8Array(data), 1);
       c.scores.forEach((s, i) => (maxScoreDiff = Math.max(maxScoreDiff, Math.abs(s - out.scores[i]!))));
       if (out.oodScore) {
+        oodCases++;
         maxOodRelDiff = Math.max(maxOodRelDiff, Math.abs(c.oodScore - out.oodScore[0]!) / Math.max(1e-6, Math.abs(c.oodScore)));
       }
       const ref = await sharp(path.join(parityDir, c.mask)).extractChannel(0).raw().toBuffer();
@@ -46,5 +50,5 @@ export async function checkParity(modelPath: string, parityDir: string): Promise
   } finally {
     await session.dispose();
   }
-  return { cases: spec.cases.length, maxScoreDiff, maxOodRelDiff, minMaskAgreement };
+  return { cases: spec.cases.length, maxScoreDiff, maxOodRelDiff, oodCases, minMaskAgreement };
 }
