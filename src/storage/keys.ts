@@ -16,11 +16,12 @@ const SAFE_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
 /**
  * Stable result id for an upload key: the key below the uploads prefix with each path segment
- * reduced to [A-Za-z0-9._-]; '.'/'..' segments are replaced. When anything had to change, a hash
- * of the original key is appended so two different keys can never share results.
+ * reduced to [A-Za-z0-9._-]; '.'/'..' segments are replaced. When anything had to change, '~' and
+ * a hash of the original key are appended, so two different keys can never share results: a
+ * key kept as it is has no '~' (not a safe character), so it cannot look like a changed one.
  *
  * @example
- * imageIdFromKey('uploads/clinic 1/ISIC_1.jpg', 'uploads/') // 'clinic_1/ISIC_1.jpg-3f2a9c1b0d'
+ * imageIdFromKey('uploads/clinic 1/ISIC_1.jpg', 'uploads/') // 'clinic_1/ISIC_1.jpg~3f2a9c1b0d'
  */
 export function imageIdFromKey(key: string, uploadsPrefix: string): string {
   if (!key.startsWith(uploadsPrefix) || key.length === uploadsPrefix.length || key.endsWith('/')) {
@@ -51,7 +52,7 @@ export function imageIdFromKey(key: string, uploadsPrefix: string): string {
       return cleaned.slice(0, 100);
     });
   let id = segments.join('/');
-  if (changed) id += '-' + createHash('sha256').update(key).digest('hex').slice(0, 10);
+  if (changed) id += '~' + createHash('sha256').update(key).digest('hex').slice(0, 10);
   return id;
 }
 

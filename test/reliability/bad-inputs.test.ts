@@ -262,7 +262,7 @@ describe('unusual but valid uploads → ok results', () => {
     expect(done.map((o) => o.status)).toEqual(keys.map(() => 'ok'));
     for (const o of done) {
       if (o.status !== 'ok') continue;
-      expect(o.keys.prefix).toMatch(/^results\/[A-Za-z0-9._/-]+-[0-9a-f]{10}\/$/);
+      expect(o.keys.prefix).toMatch(/^results\/[A-Za-z0-9._/-]+~[0-9a-f]{10}\/$/);
       expect(o.keys.prefix.split('/')).not.toContain('..');
       expect(o.result.image.key).toBe(o.ref.key); // the original key is kept in the result
     }

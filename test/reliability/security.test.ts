@@ -87,7 +87,7 @@ describe('imageIdFromKey never yields a path that escapes results/', () => {
       accepted++;
       const bad =
         id.startsWith('/') ||
-        id.split('/').some((s) => !/^[A-Za-z0-9._-]+$/.test(s) || s === '.' || s === '..');
+        id.split('/').some((s) => !/^[A-Za-z0-9._~-]+$/.test(s) || s === '.' || s === '..');
       const prefix = resultKeys(id, 'results/').prefix;
       if (bad || path.posix.normalize(prefix) !== prefix)
         violations.push(`${JSON.stringify(key)} → ${JSON.stringify(id)}`);

@@ -31,17 +31,26 @@ describe('imageIdFromKey', () => {
   it('sanitises spaces and unicode and appends a hash of the original key', () => {
     // NFKD splits ë into e + U+0308, and each character outside [A-Za-z0-9._-] becomes '_'
     const key = 'uploads/Patiënt 1/naevus 2.jpg';
-    expect(imageIdFromKey(key, 'uploads/')).toBe(`Patie_nt_1/naevus_2.jpg-${hash10(key)}`);
+    expect(imageIdFromKey(key, 'uploads/')).toBe(`Patie_nt_1/naevus_2.jpg~${hash10(key)}`);
   });
 
   it("neutralises '..' and '.' segments", () => {
     const key = 'uploads/../../etc/./passwd';
-    expect(imageIdFromKey(key, 'uploads/')).toBe(`_/_/etc/_/passwd-${hash10(key)}`);
+    expect(imageIdFromKey(key, 'uploads/')).toBe(`_/_/etc/_/passwd~${hash10(key)}`);
   });
 
   it('drops empty segments and leading dots of sanitised segments', () => {
     const key = 'uploads/a//.hidden file';
-    expect(imageIdFromKey(key, 'uploads/')).toBe(`a/_hidden_file-${hash10(key)}`);
+    expect(imageIdFromKey(key, 'uploads/')).toBe(`a/_hidden_file~${hash10(key)}`);
+  });
+
+  it('never gives a kept key the id of a changed one (the suffix uses a character kept keys cannot have)', () => {
+    // 'a b.jpg' becomes 'a_b.jpg~<hash>'; uploading a key spelled like that id must not share its results
+    const changed = imageIdFromKey('uploads/a b.jpg', 'uploads/');
+    expect(changed).toBe(`a_b.jpg~${hash10('uploads/a b.jpg')}`);
+    const lookalike = imageIdFromKey(`uploads/${changed}`, 'uploads/');
+    expect(lookalike).not.toBe(changed);
+    expect(imageIdFromKey(`uploads/a_b.jpg-${hash10('uploads/a b.jpg')}`, 'uploads/')).not.toBe(changed);
   });
 
   it('gives different ids to keys that sanitise to the same text', () => {
