@@ -25,6 +25,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { prefixesOverlap } from '../src/storage/keys.js';
 
 /** Repository root (this file sits in cdk/). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -394,7 +395,7 @@ export function validateLesionPipelineProps(props: LesionPipelineProps): string[
   const results = props.resultsPrefix ?? d.resultsPrefix;
   checkPrefix('uploadsPrefix', uploads, problems);
   checkPrefix('resultsPrefix', results, problems);
-  if (uploads.startsWith(results) || results.startsWith(uploads)) {
+  if (prefixesOverlap(uploads, results)) {
     problems.push(
       `resultsPrefix '${results}' and uploadsPrefix '${uploads}' must not overlap: results written under the ` +
         'notification filter would trigger the pipeline again (recursion)',

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
+import { prefixesOverlap } from './storage/keys.js';
 import type { ExecutionProvider } from './inference/session.js';
 
 /** Package root (this file sits in src/). */
@@ -136,13 +137,9 @@ export function loadConfig(
   cfg.resultsBucket = get('resultsBucket') ?? '';
   cfg.eventBusName = get('eventBusName') ?? '';
   const merged = { ...cfg, ...overrides };
-  if (
-    merged.uploadsPrefix === merged.resultsPrefix ||
-    merged.resultsPrefix.startsWith(merged.uploadsPrefix)
-  ) {
-    // results under the upload prefix would trigger the function on its own output
+  if (prefixesOverlap(merged.uploadsPrefix, merged.resultsPrefix)) {
     throw new ConfigError(
-      `${ENV.resultsPrefix}=${merged.resultsPrefix} lies under ${ENV.uploadsPrefix}=${merged.uploadsPrefix}: outputs would re-trigger the pipeline`,
+      `${ENV.resultsPrefix}=${merged.resultsPrefix} and ${ENV.uploadsPrefix}=${merged.uploadsPrefix} overlap: outputs would re-trigger the pipeline`,
     );
   }
   return merged;

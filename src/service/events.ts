@@ -1,4 +1,4 @@
-import { MessageError } from '../errors.js';
+import { InputError, MessageError } from '../errors.js';
 import { decodeS3EventKey } from '../storage/keys.js';
 
 /** One uploaded object named by an S3 ObjectCreated notification. */
@@ -19,7 +19,8 @@ interface S3NotificationRecord {
 /**
  * Parse an SQS message body holding an S3 event notification into upload references.
  * S3's `s3:TestEvent` (sent when a notification is configured) yields no uploads.
- * Throws MessageError for anything else that is not an S3 notification.
+ * Throws MessageError for anything else that is not an S3 notification, including a key that is
+ * not valid URL encoding (S3 never sends one: such a message was written by hand).
  *
  * @example
  * parseS3Notification('{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"uploads/a+b.jpg","size":10}}}]}')
@@ -44,9 +45,16 @@ export function parseS3Notification(body: string): UploadRef[] {
     if (typeof bucket !== 'string' || typeof rawKey !== 'string' || bucket === '' || rawKey === '') {
       throw new MessageError(`Record ${i} of the S3 notification has no bucket name or object key.`);
     }
+    let key: string;
+    try {
+      key = decodeS3EventKey(rawKey);
+    } catch (cause) {
+      if (!(cause instanceof InputError)) throw cause;
+      throw new MessageError(`Record ${i} of the S3 notification: ${cause.message}`, { cause });
+    }
     refs.push({
       bucket,
-      key: decodeS3EventKey(rawKey),
+      key,
       size: typeof r.s3?.object?.size === 'number' ? r.s3.object.size : null,
       eTag: typeof r.s3?.object?.eTag === 'string' ? r.s3.object.eTag : null,
     });

@@ -56,6 +56,16 @@ export function imageIdFromKey(key: string, uploadsPrefix: string): string {
   return id;
 }
 
+/**
+ * Whether results written under one prefix could land under the other: then the upload
+ * notification would fire on the pipeline's own outputs (recursion). Either direction counts:
+ * uploads 'results/in/' with results 'results/' turns 'results/in/in/x.jpg' into
+ * 'results/in/x.jpg/mask.png', itself an upload.
+ */
+export function prefixesOverlap(uploadsPrefix: string, resultsPrefix: string): boolean {
+  return uploadsPrefix.startsWith(resultsPrefix) || resultsPrefix.startsWith(uploadsPrefix);
+}
+
 export interface ResultKeys {
   readonly prefix: string;
   readonly mask: string;

@@ -64,13 +64,20 @@ describe('handleSqsEvent (the Lambda core) with a real SQSEvent', () => {
     const flaky = sqsRecord(await upload('uploads/flaky.jpg', sample));
     const bad = sqsRecord(await upload('uploads/bad.jpg', fixtures.text()));
     const malformed = sqsRecord('{"this is": "not an S3 event"}');
+    // a key S3 would have sent as 'uploads/100%25.jpg': dropped on its own, not failing the batch
+    const badlyEncoded = sqsRecord(
+      s3NotificationBody(s3.bucket, 'uploads/placeholder.jpg').replace(
+        'uploads/placeholder.jpg',
+        'uploads/100%.jpg',
+      ),
+    );
     const foreign = sqsRecord(s3NotificationBody(s3.bucket, 'elsewhere/x.jpg'));
     store.fail({ op: 'get', match: (k) => k === 'uploads/flaky.jpg', error: faults.slowDown, times: 1 });
     const publisher = new MemoryPublisher();
     const { seen, observer } = recordingObserver();
 
     const response = await handleSqsEvent(
-      sqsEvent([good, flaky, bad, malformed, foreign]),
+      sqsEvent([good, flaky, bad, malformed, badlyEncoded, foreign]),
       { analyzer, store, config: analyzer.config, publisher },
       observer,
     );
@@ -81,6 +88,7 @@ describe('handleSqsEvent (the Lambda core) with a real SQSEvent', () => {
     ]);
     expect(seen.dropped.map(([id, e]) => [id, e.code])).toEqual([
       [malformed.messageId, ErrorCode.MALFORMED_MESSAGE],
+      [badlyEncoded.messageId, ErrorCode.MALFORMED_MESSAGE],
     ]);
     expect(seen.outcomes.map(([id, o]) => [id, o.status])).toEqual([
       [good.messageId, 'ok'],

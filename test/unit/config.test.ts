@@ -88,8 +88,15 @@ describe('loadConfig', () => {
       loadConfig({ LESION_UPLOADS_PREFIX: 'uploads/', LESION_RESULTS_PREFIX: 'uploads/results/' }),
     );
     expect(e.message).toContain(
-      'LESION_RESULTS_PREFIX=uploads/results/ lies under LESION_UPLOADS_PREFIX=uploads/',
+      'LESION_RESULTS_PREFIX=uploads/results/ and LESION_UPLOADS_PREFIX=uploads/ overlap',
     );
+  });
+
+  it('rejects an uploads prefix under the results prefix (results/in/in/x.jpg → results/in/x.jpg/…)', () => {
+    const e = configError(() =>
+      loadConfig({ LESION_UPLOADS_PREFIX: 'results/in/', LESION_RESULTS_PREFIX: 'results/' }),
+    );
+    expect(e.message).toContain('overlap: outputs would re-trigger the pipeline');
   });
 
   it('rejects equal prefixes, an empty uploads prefix, and the same conflict made by overrides', () => {

@@ -69,6 +69,16 @@ describe('parseS3Notification', () => {
     );
   });
 
+  it('throws MessageError for a key that is not valid URL encoding (a hand-written message)', () => {
+    const body = JSON.stringify({ Records: [record('uploads/100%.jpg')] });
+    expect(() => parseS3Notification(body)).toThrow(
+      expect.objectContaining({ name: 'MessageError', code: 'MALFORMED_MESSAGE', retryable: false }),
+    );
+    expect(() => parseS3Notification(body)).toThrow(
+      "Record 0 of the S3 notification: The object key 'uploads/100%.jpg'",
+    );
+  });
+
   it('throws MessageError for a record without a key', () => {
     const body = JSON.stringify({ Records: [record('uploads/a.jpg'), record('')] });
     expect(() => parseS3Notification(body)).toThrow(
