@@ -770,6 +770,8 @@ export class LesionPipeline extends Construct {
       LESION_MAX_BYTES: String(props.maxBytes ?? d.maxBytes),
       LESION_OVERLAY_MAX_SIDE: String(props.overlayMaxSide ?? d.overlayMaxSide),
       LESION_EVENT_BUS_NAME: this.eventBus.eventBusName,
+      // the redrive policy's count: on that delivery a transient failure is answered with error.json
+      LESION_MAX_RECEIVE_COUNT: String(props.maxReceiveCount ?? d.maxReceiveCount),
       POWERTOOLS_SERVICE_NAME: props.serviceName ?? d.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? d.metricsNamespace,
       LOG_LEVEL: props.logLevel ?? d.logLevel,

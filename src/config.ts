@@ -34,6 +34,12 @@ export interface LesionConfig {
   readonly fillHoles: boolean;
   /** EventBridge bus for completion events; empty = do not publish. */
   readonly eventBusName: string;
+  /**
+   * The queue's maxReceiveCount (its redrive policy): on that delivery a transient failure is
+   * answered with error.json (retryable) before the message goes to the dead-letter queue, so
+   * the client is not left pending. 0 = unknown: never give up here.
+   */
+  readonly maxReceiveCount: number;
 }
 
 export const ENV = {
@@ -51,6 +57,7 @@ export const ENV = {
   keepLargestComponent: 'LESION_KEEP_LARGEST_COMPONENT',
   fillHoles: 'LESION_FILL_HOLES',
   eventBusName: 'LESION_EVENT_BUS_NAME',
+  maxReceiveCount: 'LESION_MAX_RECEIVE_COUNT',
 } as const satisfies Record<keyof LesionConfig, string>;
 
 export const DEFAULT_CONFIG: LesionConfig = {
@@ -68,6 +75,7 @@ export const DEFAULT_CONFIG: LesionConfig = {
   keepLargestComponent: true,
   fillHoles: true,
   eventBusName: '',
+  maxReceiveCount: 0,
 };
 
 function parseInt10(name: string, raw: string, min: number): number {
@@ -119,10 +127,17 @@ export function loadConfig(
     }
     cfg.executionProvider = ep;
   }
-  const ints = ['intraOpThreads', 'maxPixels', 'maxBytes', 'minSide', 'overlayMaxSide'] as const;
+  const ints = [
+    'intraOpThreads',
+    'maxPixels',
+    'maxBytes',
+    'minSide',
+    'overlayMaxSide',
+    'maxReceiveCount',
+  ] as const;
   for (const k of ints) {
     const v = get(k);
-    if (v) cfg[k] = parseInt10(ENV[k], v, k === 'intraOpThreads' ? 0 : 1);
+    if (v) cfg[k] = parseInt10(ENV[k], v, k === 'intraOpThreads' || k === 'maxReceiveCount' ? 0 : 1);
   }
   const ar = get('maxAspectRatio');
   if (ar) cfg.maxAspectRatio = parseNumber(ENV.maxAspectRatio, ar, 1);

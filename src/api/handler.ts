@@ -210,7 +210,11 @@ async function getAnalysis(rawId: string, deps: ApiDeps): Promise<ApiResponse> {
   }
   if (current(error)) {
     const e = (error!.body as ErrorResult).error;
-    const out: AnalysisStatusResponse = { id, status: 'failed', error: { code: e.code, message: e.message } };
+    const out: AnalysisStatusResponse = {
+      id,
+      status: 'failed',
+      error: { code: e.code, message: e.message, retryable: e.retryable },
+    };
     return json(200, out);
   }
   const out: AnalysisStatusResponse = { id, status: 'pending' };

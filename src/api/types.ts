@@ -52,8 +52,11 @@ export interface AnalysisStatusResponse {
   readonly status: 'pending' | 'completed' | 'failed';
   /** result.json, when completed. */
   readonly result?: unknown;
-  /** error.json's `error`, when failed. */
-  readonly error?: { readonly code: string; readonly message: string };
+  /**
+   * error.json's `error`, when failed. `retryable: false`: the image is unusable, ask for a new
+   * one; `true`: a transient failure outlasted every delivery, a redrive may still complete it.
+   */
+  readonly error?: { readonly code: string; readonly message: string; readonly retryable: boolean };
   /** Presigned GET URLs, when completed. */
   readonly links?: { readonly mask: string; readonly overlay: string; readonly fhir: string };
   readonly linksExpireAt?: string;

@@ -90,12 +90,15 @@ export class LocalPipeline {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, size);
       for (const m of batch) m.receives++;
-      const { retry, outcomes } = await processMessages(batch, {
-        analyzer: this.analyzer,
-        store: this.store,
-        config: this.config,
-        publisher: this.publisher,
-      });
+      const { retry, outcomes } = await processMessages(
+        batch.map((m) => ({ messageId: m.messageId, body: m.body, receiveCount: m.receives })),
+        {
+          analyzer: this.analyzer,
+          store: this.store,
+          config: { ...this.config, maxReceiveCount: maxReceives },
+          publisher: this.publisher,
+        },
+      );
       for (const list of outcomes.values()) this.outcomes.push(...list);
       const failed = new Set(retry);
       for (const m of batch) {

@@ -76,7 +76,11 @@ export interface ErrorResult {
     readonly code: ErrorCode;
     /** For a person: what is wrong and what to do. */
     readonly message: string;
-    readonly retryable: false;
+    /**
+     * false: the upload itself is unusable. true: a transient failure outlasted every delivery
+     * (the message is in the dead-letter queue); a redrive or a new upload may succeed.
+     */
+    readonly retryable: boolean;
   };
   readonly model: ModelInfo | null;
 }

@@ -19,6 +19,12 @@ import {
 /** Metadata on every result object: which upload version produced it (idempotency key). */
 export { SOURCE_ETAG_METADATA };
 
+/**
+ * Metadata on an error.json written because a transient failure outlasted every delivery
+ * (`giveUp`): it answers the client, but it is not final, so a redrive analyses the upload again.
+ */
+export const GAVE_UP_METADATA = 'lesion-gave-up';
+
 export type UploadOutcome =
   | {
       readonly status: 'ok';
@@ -62,7 +68,7 @@ const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
 
 function errorResult(
   p: { id: string; ref: UploadRef },
-  e: LesionError,
+  error: ErrorResult['error'],
   deps: ProcessDeps,
   bytes: number | null,
 ): ErrorResult {
@@ -70,7 +76,7 @@ function errorResult(
     schemaVersion: RESULT_SCHEMA_VERSION,
     status: 'error',
     image: { id: p.id, bucket: p.ref.bucket, key: p.ref.key, bytes },
-    error: { code: e.code, message: e.message, retryable: false },
+    error,
     model: deps.analyzer.modelInfo,
   };
 }
@@ -96,6 +102,7 @@ async function prepare(ref: UploadRef, deps: ProcessDeps): Promise<Prepared | Up
   ] as const) {
     const existing = await store.head(resultsBucket, key);
     if (!existing || existing.metadata[SOURCE_ETAG_METADATA] !== base.eTag) continue;
+    if (existing.metadata[GAVE_UP_METADATA]) continue; // a redrive after giving up: try again
     const { publisher } = deps;
     const target = { store, bucket: resultsBucket, keys, uploadETag: base.eTag };
     if (!publisher || (await eventAlreadyPublished(target))) return { status: 'duplicate', ref, keys };
@@ -185,10 +192,29 @@ async function announce(p: Prepared, event: CompletionEvent, deps: ProcessDeps):
   });
 }
 
-async function writeError(p: Prepared, e: LesionError, deps: ProcessDeps): Promise<UploadOutcome> {
-  const error = errorResult(p, e, deps, p.bytes?.length ?? null);
+async function writeError(
+  p: Prepared,
+  e: LesionError,
+  deps: ProcessDeps,
+  gaveUp?: { attempts: number },
+): Promise<UploadOutcome> {
+  const error = errorResult(
+    p,
+    gaveUp
+      ? {
+          code: e.code,
+          message:
+            `The analysis failed on all ${gaveUp.attempts} deliveries (last: ${e.message}). ` +
+            'The message is in the dead-letter queue: an operator can redrive it, or upload the image again.',
+          retryable: true,
+        }
+      : { code: e.code, message: e.message, retryable: false },
+    deps,
+    p.bytes?.length ?? null,
+  );
   await deps.store.put(p.resultsBucket, p.keys.error, json(error), RESULT_CONTENT_TYPES.error, {
     [SOURCE_ETAG_METADATA]: p.eTag,
+    ...(gaveUp ? { [GAVE_UP_METADATA]: 'true' } : {}),
   });
   await announce(
     p,
@@ -239,6 +265,31 @@ async function writeAnalysis(p: Prepared, a: LesionAnalysis, deps: ProcessDeps):
     deps,
   );
   return { status: 'ok', ref: p.ref, keys: p.keys, result };
+}
+
+/**
+ * The last delivery of an upload's message failed transiently: answer it with error.json (the
+ * transient error's code, `retryable: true`) and the Failed event, so the client is not left
+ * pending while the message sits in the dead-letter queue. A redrive analyses it again (see
+ * GAVE_UP_METADATA); a later success writes result.json, which readers prefer.
+ */
+export async function giveUp(
+  ref: UploadRef,
+  e: LesionError,
+  attempts: number,
+  deps: ProcessDeps,
+): Promise<UploadOutcome> {
+  const { config, store } = deps;
+  const id = imageIdFromKey(ref.key, config.uploadsPrefix);
+  const head = await store.head(ref.bucket, ref.key);
+  const p: Prepared = {
+    ref,
+    id,
+    keys: resultKeys(id, config.resultsPrefix),
+    resultsBucket: config.resultsBucket || ref.bucket,
+    eTag: head?.eTag ?? ref.eTag ?? 'missing',
+  };
+  return writeError(p, e, deps, { attempts });
 }
 
 /**

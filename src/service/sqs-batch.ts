@@ -1,34 +1,43 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { isLesionError, MessageError, type LesionError } from '../errors.js';
 import { parseS3Notification, type UploadRef } from './events.js';
-import { processUploads, type ProcessDeps, type UploadOutcome } from './process-uploads.js';
+import { giveUp, processUploads, type ProcessDeps, type UploadOutcome } from './process-uploads.js';
 
 /** What the adapters (Lambda, GPU worker, local run) log and count; no image bytes, no URLs. */
 export interface BatchObserver {
   onOutcome?(messageId: string, outcome: UploadOutcome): void;
   onRetry?(messageId: string, error: LesionError): void;
   onDropped?(messageId: string, error: MessageError): void;
+  /** The message's last delivery failed: its upload was answered with a retryable error.json. */
+  onGaveUp?(messageId: string, outcome: UploadOutcome): void;
 }
 
 export interface QueueMessage {
   readonly messageId: string;
   readonly body: string;
+  /** Deliveries so far, this one included (SQS ApproximateReceiveCount); unknown = undefined. */
+  readonly receiveCount?: number;
 }
 
 /**
  * Handle queue messages holding S3 notifications: every upload of every message goes through
  * one `processUploads` call (one inference). Returns the ids of messages to retry — those with
- * a transient failure. Malformed messages are dropped (retrying cannot fix them).
+ * a transient failure. Malformed messages are dropped (retrying cannot fix them). On a message's
+ * last delivery (`config.maxReceiveCount`) a transient failure is also answered (`giveUp`); the
+ * message is still returned for retry, so the queue moves it to the dead-letter queue.
  */
 export async function processMessages(
   messages: readonly QueueMessage[],
   deps: ProcessDeps,
   observer: BatchObserver = {},
 ): Promise<{ retry: string[]; outcomes: Map<string, UploadOutcome[]> }> {
-  const owners: { messageId: string; ref: UploadRef }[] = [];
+  const owners: { messageId: string; ref: UploadRef; lastDelivery: number | null }[] = [];
+  const max = deps.config.maxReceiveCount;
   for (const m of messages) {
+    const lastDelivery = max > 0 && (m.receiveCount ?? 0) >= max ? m.receiveCount! : null;
     try {
-      for (const ref of parseS3Notification(m.body)) owners.push({ messageId: m.messageId, ref });
+      for (const ref of parseS3Notification(m.body))
+        owners.push({ messageId: m.messageId, ref, lastDelivery });
     } catch (e) {
       if (!(e instanceof MessageError)) throw e;
       observer.onDropped?.(m.messageId, e);
@@ -40,16 +49,32 @@ export async function processMessages(
   );
   const retry = new Set<string>();
   const outcomes = new Map<string, UploadOutcome[]>();
+  const record = (messageId: string, o: UploadOutcome) =>
+    outcomes.set(messageId, [...(outcomes.get(messageId) ?? []), o]);
+  const givingUp: Promise<void>[] = [];
   results.forEach((r, i) => {
-    const { messageId } = owners[i]!;
+    const { messageId, ref, lastDelivery } = owners[i]!;
     if (isLesionError(r)) {
       retry.add(messageId);
       observer.onRetry?.(messageId, r);
+      if (lastDelivery === null) return;
+      givingUp.push(
+        giveUp(ref, r, lastDelivery, deps).then(
+          (o) => {
+            record(messageId, o);
+            observer.onGaveUp?.(messageId, o);
+          },
+          (e: unknown) => {
+            if (!isLesionError(e)) throw e; // storage still down: the dead-letter queue keeps it
+          },
+        ),
+      );
     } else {
-      outcomes.set(messageId, [...(outcomes.get(messageId) ?? []), r]);
+      record(messageId, r);
       observer.onOutcome?.(messageId, r);
     }
   });
+  await Promise.all(givingUp);
   return { retry: [...retry], outcomes };
 }
 
@@ -60,7 +85,11 @@ export async function handleSqsEvent(
   observer?: BatchObserver,
 ): Promise<SQSBatchResponse> {
   const { retry } = await processMessages(
-    event.Records.map((r) => ({ messageId: r.messageId, body: r.body })),
+    event.Records.map((r) => ({
+      messageId: r.messageId,
+      body: r.body,
+      receiveCount: Number(r.attributes?.ApproximateReceiveCount) || undefined,
+    })),
     deps,
     observer,
   );

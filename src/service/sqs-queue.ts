@@ -16,11 +16,13 @@ export class SqsMessageQueue implements MessageQueue {
           QueueUrl: this.queueUrl,
           MaxNumberOfMessages: max,
           WaitTimeSeconds: waitSeconds,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
         }),
       );
       return (r.Messages ?? []).map((m) => ({
         messageId: m.MessageId!,
         body: m.Body ?? '',
+        receiveCount: Number(m.Attributes?.ApproximateReceiveCount) || undefined,
         receiptHandle: m.ReceiptHandle!,
       }));
     } catch (cause) {

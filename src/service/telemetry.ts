@@ -41,6 +41,14 @@ export function observeWith(logger: Logger, metrics: Metrics): BatchObserver {
         cause: String((e.cause as Error)?.message ?? ''),
       });
     },
+    onGaveUp(messageId, o) {
+      metrics.addMetric('GaveUpUploads', MetricUnit.Count, 1);
+      logger.error('last delivery failed: upload answered with a retryable error, message dead-lettered', {
+        messageId,
+        key: o.ref.key,
+        errorKey: o.status === 'error' ? o.keys?.error : undefined,
+      });
+    },
     onDropped(messageId, e) {
       metrics.addMetric('MalformedMessages', MetricUnit.Count, 1);
       logger.error('malformed message dropped', { messageId, error: e.message });

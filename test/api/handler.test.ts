@@ -277,7 +277,11 @@ describe('handleApiRequest', () => {
       expect(res.json).toEqual({
         id: failedId,
         status: 'failed',
-        error: { code: 'CORRUPT_IMAGE', message: 'The upload could not be decoded as an image.' },
+        error: {
+          code: 'CORRUPT_IMAGE',
+          message: 'The upload could not be decoded as an image.',
+          retryable: false,
+        },
       });
     });
   });

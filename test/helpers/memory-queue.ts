@@ -61,7 +61,12 @@ export class MemoryQueue implements MessageQueue {
       m.receives++;
       this.receiveCounts.set(m.messageId, m.receives);
       m.receiptHandle = randomUUID();
-      out.push({ messageId: m.messageId, body: m.body, receiptHandle: m.receiptHandle });
+      out.push({
+        messageId: m.messageId,
+        body: m.body,
+        receiveCount: m.receives,
+        receiptHandle: m.receiptHandle,
+      });
     }
     return out;
   }

@@ -58,6 +58,7 @@ export class LocalSqsServer {
         MessageId: m.messageId,
         ReceiptHandle: m.receiptHandle,
         Body: m.body,
+        Attributes: { ApproximateReceiveCount: String(m.receiveCount) },
         MD5OfBody: createHash('md5').update(m.body).digest('hex'), // the SDK checks it
       }));
       return reply(200, wire.length ? { Messages: wire } : {});

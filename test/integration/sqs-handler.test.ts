@@ -147,6 +147,63 @@ describe('handleSqsEvent (the Lambda core) with a real SQSEvent', () => {
     expect(keys).toEqual(['results/empty.jpg/error.json']);
   });
 
+  it("answers an upload on its message's last delivery (retryable error.json + Failed event), still dead-letters it, and a redrive completes it", async () => {
+    // Arrange: inference fails (transient); a is on its 3rd and last delivery, b on its 2nd
+    const failing: LesionSession = {
+      contract: analyzer.contract,
+      provider: 'cpu',
+      run: async () => {
+        throw new InferenceError('onnxruntime run failed for uint8 [2,96,128,3]');
+      },
+      dispose: async () => undefined,
+    };
+    const broken = await LesionAnalyzer.create({ config: analyzer.config, session: failing });
+    const config = { ...analyzer.config, maxReceiveCount: 3 };
+    const delivery = (body: string, n: number) => {
+      const r = sqsRecord(body);
+      return { ...r, attributes: { ...r.attributes, ApproximateReceiveCount: String(n) } };
+    };
+    const a = delivery(await upload('uploads/last.jpg', sample), 3);
+    const b = delivery(await upload('uploads/second.jpg', sample), 2);
+    const publisher = new MemoryPublisher();
+
+    // Act
+    const response = await handleSqsEvent(sqsEvent([a, b]), { analyzer: broken, store, config, publisher });
+
+    // Assert: both go back to the queue (a then to the dead-letter queue); only a is answered
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      [a.messageId, b.messageId].sort(),
+    );
+    const keys = resultKeys('last.jpg', 'results/');
+    const error = await getJson<ErrorResult>(s3.client, s3.bucket, keys.error);
+    expect(errorSchemaErrors(error)).toEqual([]);
+    expect(error.error).toMatchObject({ code: ErrorCode.INFERENCE_FAILED, retryable: true });
+    expect(error.error.message).toMatch(/failed on all 3 deliveries .* dead-letter queue/);
+    const head = (await headOrNull(s3.client, s3.bucket, keys.error))!;
+    const upload1 = (await headOrNull(s3.client, s3.bucket, 'uploads/last.jpg'))!;
+    expect(head.metadata).toMatchObject({ 'source-etag': upload1.eTag, 'lesion-gave-up': 'true' });
+    expect(await headOrNull(s3.client, s3.bucket, resultKeys('second.jpg', 'results/').error)).toBeNull();
+    expect(publisher.events.map((e) => [e.detailType, e.detail.imageId])).toEqual([
+      ['LesionAnalysisFailed', 'last.jpg'],
+    ]);
+
+    // Act: an operator redrives the dead-lettered message; inference works again
+    const redrive = await handleSqsEvent(sqsEvent([delivery(a.body, 1)]), {
+      analyzer,
+      store,
+      config,
+      publisher,
+    });
+
+    // Assert: analysed again (not taken for a duplicate of the error), result.json written and announced
+    expect(redrive).toEqual({ batchItemFailures: [] });
+    expect(await headOrNull(s3.client, s3.bucket, keys.result)).not.toBeNull();
+    expect(publisher.events.map((e) => e.detailType)).toEqual([
+      'LesionAnalysisFailed',
+      'LesionAnalysisCompleted',
+    ]);
+  });
+
   it('lists a message whose two uploads both failed once in batchItemFailures', async () => {
     // one SQS message may hold several S3 records
     const body = JSON.stringify({

@@ -8,12 +8,13 @@ import { ErrorCode, InputError, StorageError } from '../../src/errors.js';
 import { LocalPipeline } from '../../src/local/pipeline.js';
 import { startLocalS3, type LocalS3 } from '../../src/local/s3-server.js';
 import type { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
+import type { ErrorResult } from '../../src/pipeline/result.js';
 import { resultKeys } from '../../src/storage/keys.js';
 import { createS3Client, S3ObjectStore } from '../../src/storage/s3.js';
 import { faults, FaultyStore, sdkError, storageFailure } from '../helpers/faults.js';
 import { readSamples } from '../helpers/images.js';
 import { createTestAnalyzer } from '../helpers/model.js';
-import { getBytes, listAll } from '../helpers/s3.js';
+import { getBytes, getJson, listAll } from '../helpers/s3.js';
 
 const REQUIRED = ['mask.png', 'overlay.jpg', 'report.fhir.json', 'result.json'];
 
@@ -66,7 +67,7 @@ describe('GetObject failures (StorageError, retryable)', () => {
     ['503 SlowDown throttling', faults.slowDown],
     ['socket timeout', faults.socketTimeout],
   ])(
-    '%s every time → retried, then dead-lettered after maxReceives (3); nothing written',
+    '%s every time → retried, then dead-lettered after maxReceives (3), the last delivery answering with a retryable error.json',
     async (_what, error) => {
       const { key, id } = freshKey();
       store.fail({ op: 'get', match: (k) => k === key, error });
@@ -78,8 +79,15 @@ describe('GetObject failures (StorageError, retryable)', () => {
       expect(pipeline.deadLetters.slice(deadLetters).map((m) => m.body)).toEqual([
         expect.stringContaining(`"key":"${key}"`),
       ]);
-      expect(await resultNames(id)).toEqual([]); // not even an error.json: the input is not at fault
-      expect(eventsFor(id)).toEqual([]);
+      // the client is answered (not left pending): the transient code, marked retryable
+      expect(await resultNames(id)).toEqual(['error.json', 'event.json']);
+      const answer = await getJson<ErrorResult>(
+        pipeline.s3.client,
+        pipeline.bucket,
+        resultKeys(id, 'results/').error,
+      );
+      expect(answer.error).toMatchObject({ code: ErrorCode.STORAGE_UNAVAILABLE, retryable: true });
+      expect(eventsFor(id).map((e) => e.detailType)).toEqual(['LesionAnalysisFailed']);
       expect((await getBytes(pipeline.s3.client, pipeline.bucket, key)).equals(sample)).toBe(true);
     },
   );
@@ -111,7 +119,7 @@ describe('GetObject failures (StorageError, retryable)', () => {
 });
 
 describe('PutObject failures', () => {
-  it('mask.png cannot be written → no result.json ever exists (result.json is written last); dead-lettered', async () => {
+  it('mask.png cannot be written → no result.json ever exists (result.json is written last); answered as retryable, dead-lettered', async () => {
     const { key, id } = freshKey();
     store.fail({ op: 'put', match: (k) => k === `results/${id}/mask.png`, error: faults.internalError });
     const deadLetters = pipeline.deadLetters.length;
@@ -121,9 +129,14 @@ describe('PutObject failures', () => {
     expect(pipeline.deadLetters.length).toBe(deadLetters + 1);
     const names = await resultNames(id);
     expect(names).not.toContain('result.json');
-    expect(names).not.toContain('error.json');
     expect(store.calls.filter((c) => c.key === `results/${id}/result.json` && c.op === 'put')).toEqual([]);
-    expect(eventsFor(id)).toEqual([]);
+    const answer = await getJson<ErrorResult>(
+      pipeline.s3.client,
+      pipeline.bucket,
+      resultKeys(id, 'results/').error,
+    );
+    expect(answer.error).toMatchObject({ code: ErrorCode.STORAGE_UNAVAILABLE, retryable: true });
+    expect(eventsFor(id).map((e) => e.detailType)).toEqual(['LesionAnalysisFailed']);
   });
 
   it('mask.png fails once → the redelivery completes the set, one event', async () => {

@@ -42,6 +42,7 @@ describe('loadConfig', () => {
       LESION_KEEP_LARGEST_COMPONENT: 'off',
       LESION_FILL_HOLES: 'YES',
       LESION_EVENT_BUS_NAME: 'bus',
+      LESION_MAX_RECEIVE_COUNT: '5',
     });
     expect(c).toEqual({
       modelPath: path.resolve('models/other.onnx'), // relative paths resolve against the working directory
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
       keepLargestComponent: false,
       fillHoles: true,
       eventBusName: 'bus',
+      maxReceiveCount: 5,
     });
   });
 

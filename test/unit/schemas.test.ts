@@ -151,9 +151,10 @@ describe('error.v1.schema.json', () => {
     expect(errorSchemaErrors({ ...error, model, image: { ...error.image, bytes: 10 } })).toEqual([]);
   });
 
-  it('rejects retryable errors (those are retried, never written) and unknown codes', () => {
-    expect(errorSchemaErrors({ ...error, error: { ...error.error, retryable: true } })).toEqual([
-      '/error/retryable must be equal to constant',
+  it('accepts retryable errors (a transient failure that outlasted every delivery), rejects unknown codes', () => {
+    expect(errorSchemaErrors({ ...error, error: { ...error.error, retryable: true } })).toEqual([]);
+    expect(errorSchemaErrors({ ...error, error: { ...error.error, retryable: 'yes' } })).toEqual([
+      '/error/retryable must be boolean',
     ]);
     expect(errorSchemaErrors({ ...error, error: { ...error.error, code: 'OOPS' } })).toEqual([
       '/error/code must be equal to one of the allowed values',
