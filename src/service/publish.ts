@@ -77,10 +77,14 @@ export function completionEvent(
         uploadETag: o.uploadETag,
         resultsBucket: o.resultsBucket,
         resultKeys: { result: o.keys.result, mask: o.keys.mask, overlay: o.keys.overlay, fhir: o.keys.fhir },
-        probabilities: {
-          melanoma: r.classification.melanoma.probability,
-          seborrheicKeratosis: r.classification.seborrheicKeratosis.probability,
-        },
+        // withheld (failed quality gate): no figures travel in the event, so a consumer that
+        // ignores `withheld` cannot rank or alert on them; result.json keeps them for audit
+        probabilities: r.classification.withheld
+          ? null
+          : {
+              melanoma: r.classification.melanoma.probability,
+              seborrheicKeratosis: r.classification.seborrheicKeratosis.probability,
+            },
         flags: r.quality.flags,
         withheld: r.classification.withheld,
         errorCode: null,

@@ -5,81 +5,16 @@
  */
 import { ErrorCode } from '../../src/errors.js';
 import { SUPPORTED_FORMATS } from '../../src/image/decode.js';
-import type { AnalysisResult, ErrorResult } from '../../src/pipeline/result.js';
 import { RESULT_SCHEMA_VERSION } from '../../src/pipeline/result.js';
 import { QualityFlag } from '../../src/processing/quality.js';
+import { exampleError, exampleResult } from '../helpers/results.js';
 import { errorSchemaErrors, readSchema, resultSchemaErrors } from '../helpers/schema.js';
 
 type Json = Record<string, unknown>;
 const at = (o: unknown, ...p: string[]): Json => p.reduce((x, k) => (x as Json)[k], o) as Json;
 
-const model = {
-  name: 'lesion-mtl',
-  version: '1.0.0',
-  sha256: 'a'.repeat(64),
-  executionProvider: 'cuda',
-} as const;
-const outcome = {
-  probability: 0.7,
-  threshold: 0.3,
-  positive: true,
-  sensitivityAtThreshold: 0.89,
-  specificityAtThreshold: 0.6,
-};
-
-/** A result built with the TypeScript type: every field the type allows. */
-const result: AnalysisResult = {
-  schemaVersion: RESULT_SCHEMA_VERSION,
-  status: 'ok',
-  image: {
-    id: 'clinic_1/ISIC_1.jpg-0123456789',
-    bucket: 'uploads-bucket',
-    key: 'uploads/clinic 1/ISIC_1.jpg',
-    bytes: 123_456,
-    format: 'jpeg',
-    width: 6000,
-    height: 4000,
-    exifOrientation: 6,
-    conversions: ['exif orientation 6 applied'],
-  },
-  model,
-  segmentation: {
-    maskKey: 'results/x/mask.png',
-    overlayKey: 'results/x/overlay.jpg',
-    lesionFound: true,
-    areaFraction: 0.25,
-    boundingBox: { x: 0, y: 10, width: 100, height: 50 },
-    touchesBorder: true,
-  },
-  classification: {
-    melanoma: outcome,
-    seborrheicKeratosis: { ...outcome, positive: false, probability: 0.1 },
-    withheld: true,
-    withheldReasons: ['BLURRED'],
-  },
-  quality: {
-    flags: ['BLURRED', 'LESION_TOUCHES_BORDER'],
-    oodScore: 1.2,
-    oodThreshold: 3,
-    meanLuma: 140,
-    laplacianVariance: 2,
-    darkFraction: 0,
-    brightFraction: 0.01,
-  },
-  timingsMs: { decode: 1, inference: 2, postprocess: 3, encode: 4, total: 10 },
-};
-
-const error: ErrorResult = {
-  schemaVersion: RESULT_SCHEMA_VERSION,
-  status: 'error',
-  image: { id: 'bad.jpg', bucket: 'b', key: 'uploads/bad.jpg', bytes: null },
-  error: {
-    code: 'CORRUPT_IMAGE',
-    message: 'The JPEG file is damaged or truncated and cannot be decoded.',
-    retryable: false,
-  },
-  model: null,
-};
+const result = exampleResult;
+const error = exampleError;
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
@@ -148,7 +83,9 @@ describe('error.v1.schema.json', () => {
 
   it('accepts an error built with the ErrorResult type, with or without model info', () => {
     expect(errorSchemaErrors(error)).toEqual([]);
-    expect(errorSchemaErrors({ ...error, model, image: { ...error.image, bytes: 10 } })).toEqual([]);
+    expect(
+      errorSchemaErrors({ ...error, model: result.model, image: { ...error.image, bytes: 10 } }),
+    ).toEqual([]);
   });
 
   it('accepts retryable errors (a transient failure that outlasted every delivery), rejects unknown codes', () => {
