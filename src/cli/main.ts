@@ -115,7 +115,7 @@ async function analyzeCommand(args: string[]): Promise<void> {
         schemaVersion: RESULT_SCHEMA_VERSION,
         status: 'error',
         image: { id, bucket: null, key: file, bytes: bytes.length },
-        error: { code: e.code, message: e.message, retryable: false },
+        error: { code: e.code, message: e.message, retryable: e.retryable }, // true: run it again
         model: analyzer.modelInfo,
       };
       await writeFile(path.join(dir, 'error.json'), JSON.stringify(error, null, 2) + '\n');
