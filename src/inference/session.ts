@@ -39,7 +39,8 @@ export interface LesionSession {
   dispose(): Promise<void>;
 }
 
-function checkIoNames(session: ort.InferenceSession, contract: ModelContract): string[] {
+/** The graph's I/O against the sidecar: names, element types, and the input's fixed dimensions. */
+function checkIo(session: ort.InferenceSession, contract: ModelContract): string[] {
   const problems: string[] = [];
   if (!session.inputNames.includes(contract.input.name)) {
     problems.push(`input '${contract.input.name}' not in model inputs [${session.inputNames.join(', ')}]`);
@@ -51,7 +52,46 @@ function checkIoNames(session: ort.InferenceSession, contract: ModelContract): s
       problems.push(`output '${name}' not in model outputs [${session.outputNames.join(', ')}]`);
     }
   }
+  const { height, width, channels } = contract.input;
+  for (const m of session.inputMetadata ?? []) {
+    if (m.name !== contract.input.name || !m.isTensor) continue;
+    if (m.type !== 'uint8') problems.push(`input '${m.name}' is ${m.type}, the sidecar says uint8`);
+    const want = [null, height, width, channels]; // the batch dimension is free
+    const fixed =
+      m.shape.length === 4 &&
+      m.shape.every((d, i) => typeof d !== 'number' || want[i] === null || d === want[i]);
+    if (!fixed)
+      problems.push(
+        `input '${m.name}' has shape [${m.shape.join(', ')}], the sidecar says [N, ${height}, ${width}, ${channels}]`,
+      );
+  }
+  for (const m of session.outputMetadata ?? []) {
+    if (wanted.includes(m.name) && m.isTensor && m.type !== 'float32')
+      problems.push(`output '${m.name}' is ${m.type}, expected float32`);
+  }
   return problems;
+}
+
+/** The shapes run() hands on: a mask at input size, one score per class, one OOD score per image. */
+function checkOutputDims(
+  out: ort.InferenceSession.OnnxValueMapType,
+  contract: ModelContract,
+  batch: number,
+): void {
+  const { height, width } = contract.input;
+  const expect: [string, number[]][] = [
+    [contract.outputs.mask.name, [batch, 1, height, width]],
+    [contract.outputs.scores.name, [batch, contract.classes.length]],
+  ];
+  if (contract.outputs.oodScore) expect.push([contract.outputs.oodScore.name, [batch]]);
+  for (const [name, dims] of expect) {
+    const got = out[name]?.dims ?? [];
+    if (got.join(',') !== dims.join(',')) {
+      throw new InferenceError(
+        `model output '${name}' has dims [${got.join(', ')}], expected [${dims.join(', ')}]`,
+      );
+    }
+  }
 }
 
 /**
@@ -125,7 +165,7 @@ export async function createLesionSession(
       });
     }
   }
-  const problems = checkIoNames(session, model.contract);
+  const problems = checkIo(session, model.contract);
   if (problems.length > 0) {
     await session.release();
     throw new ModelLoadError(
@@ -158,6 +198,7 @@ export async function createLesionSession(
           cause,
         });
       }
+      checkOutputDims(out, contract, batch);
       const ood = contract.outputs.oodScore ? out[contract.outputs.oodScore.name] : undefined;
       return {
         batch,

@@ -88,6 +88,14 @@ export function validateContract(raw: unknown): string[] {
   const out = c.outputs;
   if (!out?.mask?.name) problems.push('outputs.mask.name is missing');
   if (!out?.scores?.name) problems.push('outputs.scores.name is missing');
+  for (const k of ['mask', 'scores'] as const) {
+    const kind = out?.[k]?.kind;
+    // a typo here would read logits as probabilities: every score and mask silently wrong
+    if (kind !== 'logits' && kind !== 'probabilities')
+      problems.push(`outputs.${k}.kind must be 'logits' or 'probabilities', got ${String(kind)}`);
+  }
+  if (out?.mask && !(out.mask.threshold >= 0 && out.mask.threshold <= 1))
+    problems.push('outputs.mask.threshold must be in [0, 1]');
   if (out?.scores?.classes && out.scores.classes.join(',') !== CLASS_IDS.join(',')) {
     problems.push(
       `outputs.scores.classes must be [${CLASS_IDS.join(', ')}], got [${out.scores.classes.join(', ')}]`,

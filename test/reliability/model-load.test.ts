@@ -92,6 +92,22 @@ describe('corrupted or mismatched model at start-up', () => {
     expect(e.details.problems).toHaveLength(2);
   });
 
+  it("a sidecar whose input size is not the graph's → CONTRACT_MISMATCH naming both shapes", async () => {
+    const bytes = await readFile(source);
+    const sidecar = JSON.parse(await readFile(source.replace(/\.onnx$/, '.json'), 'utf8')) as {
+      input: { height: number; width: number };
+    };
+    const { height, width } = sidecar.input;
+    const model = await writeModel('resized', bytes, (c) => {
+      c.input = { ...(c.input as object), height: height / 2, width: width / 2 };
+    });
+    const e = await createError(model);
+    expect(e.code).toBe(ErrorCode.CONTRACT_MISMATCH);
+    expect(e.message).toContain(
+      `input 'image' has shape [batch, ${height}, ${width}, 3], the sidecar says [N, ${height / 2}, ${width / 2}, 3]`,
+    );
+  });
+
   it('a missing model file → MODEL_LOAD_FAILED', async () => {
     expect((await createError(path.join(dir, 'nowhere.onnx'))).code).toBe(ErrorCode.MODEL_LOAD_FAILED);
   });

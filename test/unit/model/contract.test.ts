@@ -2,7 +2,13 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ErrorCode, ModelLoadError } from '../../../src/errors.js';
-import { CLASS_IDS, loadModelFiles, sha256, validateContract } from '../../../src/model/contract.js';
+import {
+  CLASS_IDS,
+  loadModelFiles,
+  sha256,
+  validateContract,
+  type ModelContract,
+} from '../../../src/model/contract.js';
 import { requireTestModel } from '../../helpers/model.js';
 
 const sidecarOf = (model: string) => model.replace(/\.onnx$/, '') + '.json';
@@ -51,6 +57,8 @@ describe('validateContract', () => {
       'input.channels must be 3, got 1',
       'input must be landscape (height <= width)',
       'outputs.mask.name is missing',
+      "outputs.mask.kind must be 'logits' or 'probabilities', got undefined",
+      "outputs.scores.kind must be 'logits' or 'probabilities', got undefined",
       `outputs.scores.classes must be [${CLASS_IDS.join(', ')}], got [seborrheic_keratosis, melanoma]`,
       'classes[0].id must be melanoma, got nevus',
       'classes[0].temperature must be > 0',
@@ -71,7 +79,26 @@ describe('validateContract', () => {
       'input is missing',
       'outputs.mask.name is missing',
       'outputs.scores.name is missing',
+      "outputs.mask.kind must be 'logits' or 'probabilities', got undefined",
+      "outputs.scores.kind must be 'logits' or 'probabilities', got undefined",
       'classes must list 2 entries',
+    ]);
+  });
+
+  it('rejects a misspelt output kind and a mask threshold outside [0, 1] (logits would be read as probabilities)', async () => {
+    const good = JSON.parse(await readFile(sidecarOf(requireTestModel()), 'utf8')) as ModelContract;
+    const bad = {
+      ...good,
+      outputs: {
+        ...good.outputs,
+        mask: { ...good.outputs.mask, threshold: 2 },
+        scores: { ...good.outputs.scores, kind: 'logit' },
+      },
+    };
+    expect(validateContract(good)).toEqual([]);
+    expect(validateContract(bad)).toEqual([
+      "outputs.scores.kind must be 'logits' or 'probabilities', got logit",
+      'outputs.mask.threshold must be in [0, 1]',
     ]);
   });
 });
