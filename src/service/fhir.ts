@@ -165,7 +165,7 @@ export function buildFhirReport(
         valueQuantity: quantity(round(o.specificityAtThreshold * 100, 2), '%', '%'),
       },
     ];
-    const operatingPoint = `Decision threshold ${o.threshold}; at it the model has sensitivity ${percent(o.sensitivityAtThreshold)} and specificity ${percent(o.specificityAtThreshold)} on its validation set.`;
+    const operatingPoint = `Decision threshold ${o.threshold}; at it the model has sensitivity ${percent(o.sensitivityAtThreshold)} and specificity ${percent(o.specificityAtThreshold)} on the validation set the threshold was chosen on (optimistic: held-out figures are in the model card).`;
     const value = c.withheld
       ? {
           dataAbsentReason: {
