@@ -1,4 +1,5 @@
 /** handleApiRequest against a real S3-compatible server (s3rver): validation, presigning, status. */
+import { randomUUID } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { apiConfigFrom } from '../../src/api/config.js';
 import { handleApiRequest, type ApiDeps } from '../../src/api/handler.js';
@@ -166,7 +167,11 @@ describe('handleApiRequest', () => {
   });
 
   describe('GET /analyses/{id}', () => {
-    const id = 'c3d4e5f6-0000-4000-8000-00000000000a';
+    // every test its own analysis, so each one sets up all it reads (any order, or alone)
+    let id: string;
+    beforeEach(() => {
+      id = randomUUID();
+    });
 
     it('answers 404 for a well-formed id with no upload', async () => {
       // Act
@@ -204,6 +209,7 @@ describe('handleApiRequest', () => {
 
     it('reads only result objects that exist (a GET of a missing key is a 403 under least privilege)', async () => {
       // Prepare
+      await put(`uploads/${id}.jpg`, 'image');
       const reads: string[] = [];
       const storage = deps.storage;
       const recording: AnalysisStorage = {
@@ -253,6 +259,10 @@ describe('handleApiRequest', () => {
 
     it('is pending again when the upload was replaced after its result was written', async () => {
       // Prepare: result.json belongs to the previous upload version
+      const eTag = await put(`uploads/${id}.jpg`, 'image v2');
+      await put(`results/${id}.jpg/result.json`, JSON.stringify(okResult(`${id}.jpg`)), {
+        [SOURCE_ETAG_METADATA]: eTag,
+      });
       await put(`uploads/${id}.jpg`, 'image v3');
 
       // Act

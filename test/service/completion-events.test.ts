@@ -107,7 +107,7 @@ describe('completion events (exactly once per upload version)', () => {
       ref.eTag,
     );
     expect(publisher.events[0]!.detail).toMatchObject({
-      imageId: 'case-1.jpg',
+      imageId: ref.key.slice('uploads/'.length),
       uploadETag: ref.eTag,
       resultsBucket: s3.bucket,
     });
@@ -135,7 +135,7 @@ describe('completion events (exactly once per upload version)', () => {
     const event = publisher.delivered[0]!;
     expect(event.detailType).toBe(DetailType.COMPLETED);
     expect(event.detail).toMatchObject({
-      imageId: 'case-2.jpg',
+      imageId: ref.key.slice('uploads/'.length),
       uploadETag: ref.eTag,
       resultKeys: { result: keysOf(ref).result, fhir: keysOf(ref).fhir },
       probabilities: { melanoma: 0.734512, seborrheicKeratosis: 0.041 },
