@@ -256,12 +256,21 @@ describe('S3ObjectStore over a real S3Client with faults in its middleware stack
     client.destroy();
   }, 30_000);
 
-  it('NoSuchKey (404) is not retried and becomes OBJECT_NOT_FOUND (permanent)', async () => {
-    const { store, client, attempts } = faultyClient(() => sdkError('NoSuchKey', 404));
-    const e = await rejection(store.get(s3.bucket, 'uploads/a.jpg', 1e6));
+  it("NoSuchKey (s3rver's real 404 for a missing key) is not retried and becomes OBJECT_NOT_FOUND (permanent)", async () => {
+    const { store, client, attempts } = faultyClient(() => new Error('no fault injected'), 0);
+    const e = await rejection(store.get(s3.bucket, 'uploads/missing.jpg', 1e6));
     expect(e).toBeInstanceOf(InputError);
     expect(e).toMatchObject({ code: ErrorCode.OBJECT_NOT_FOUND, retryable: false });
     expect(attempts.count).toBe(1);
+    client.destroy();
+  });
+
+  it('GetObject of an object above maxBytes → TOO_LARGE (an upload grown since its HeadObject)', async () => {
+    const { store, client } = faultyClient(() => new Error('no fault injected'), 0);
+    const e = await rejection(store.get(s3.bucket, 'uploads/a.jpg', sample.length - 1));
+    expect(e).toBeInstanceOf(InputError);
+    expect(e).toMatchObject({ code: ErrorCode.TOO_LARGE, retryable: false });
+    expect((await store.get(s3.bucket, 'uploads/a.jpg', sample.length)).equals(sample)).toBe(true);
     client.destroy();
   });
 
@@ -273,9 +282,10 @@ describe('S3ObjectStore over a real S3Client with faults in its middleware stack
     client.destroy();
   });
 
-  it('HeadObject: 404 → null (a missing object), 503 ServiceUnavailable → StorageError after 4 attempts', async () => {
-    const missing = faultyClient(() => sdkError('NotFound', 404));
-    expect(await missing.store.head(s3.bucket, 'uploads/a.jpg')).toBeNull();
+  it('HeadObject: 404 → null (a real missing object), 503 ServiceUnavailable → StorageError after 4 attempts', async () => {
+    const missing = faultyClient(() => new Error('no fault injected'), 0);
+    expect(await missing.store.head(s3.bucket, 'uploads/missing.jpg')).toBeNull();
+    expect(missing.attempts.count).toBe(1);
     missing.client.destroy();
     const throttled = faultyClient(() => sdkError('ServiceUnavailable', 503));
     expect(await rejection(throttled.store.head(s3.bucket, 'uploads/a.jpg'))).toBeInstanceOf(StorageError);
