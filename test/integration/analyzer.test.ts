@@ -181,8 +181,29 @@ describe('LesionAnalyzer.analyzeBatch', () => {
   });
 
   it('handles a batch with no decodable image without running the model', async () => {
-    const out = await analyzer.analyzeBatch([{ bytes: Buffer.alloc(0), target: { id: 'e' } }]);
+    // Arrange: the real session, with its runs counted
+    let runs = 0;
+    const real = analyzer.session;
+    const counted = await LesionAnalyzer.create({
+      config: analyzer.config,
+      session: {
+        contract: real.contract,
+        provider: real.provider,
+        run: (images, batch) => {
+          runs++;
+          return real.run(images, batch);
+        },
+        dispose: async () => undefined,
+      },
+    });
+
+    // Act
+    const out = await counted.analyzeBatch([{ bytes: Buffer.alloc(0), target: { id: 'e' } }]);
+    await counted.analyzeBatch([{ bytes: await fixtures.jpeg(), target: { id: 'f' } }]);
+
+    // Assert: no run for the empty object; one for the good image (the counter works)
     expect(out[0]).toMatchObject({ code: ErrorCode.EMPTY_OBJECT });
+    expect(runs).toBe(1);
   });
 
   it('throws the typed error from analyze() for a bad input', async () => {
