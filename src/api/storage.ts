@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StorageError } from '../errors.js';
+import { isNotFound } from '../storage/s3.js';
 
 /** A stored JSON object with its user metadata (lower-case keys, as S3 returns them). */
 export interface StoredJson {
@@ -24,11 +25,6 @@ export interface AnalysisStorage {
   /** Parsed JSON, or null when the object does not exist. */
   readJson(bucket: string, key: string, maxBytes: number): Promise<StoredJson | null>;
 }
-
-const isNotFound = (e: unknown) => {
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err?.name === 'NoSuchKey' || err?.name === 'NotFound' || err?.$metadata?.httpStatusCode === 404;
-};
 
 /** The presigned PUT signs these headers: S3 rejects the upload when either differs. */
 export const SIGNED_UPLOAD_HEADERS: ReadonlySet<string> = new Set(['content-type', 'content-length']);

@@ -1,5 +1,5 @@
 // The `lesion` command: analyse files, or score the model on a dataset in ISIC 2017 layout.
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type LesionConfig } from '../config.js';
@@ -8,8 +8,7 @@ import { loadDataset, loadIsic2017Split, type EvalDataset } from '../eval/datase
 import { evaluateDataset, type Predictor } from '../eval/evaluate.js';
 import { formatMetricsTable, writeReports } from '../eval/report.js';
 import { LesionAnalyzer } from '../pipeline/analyzer.js';
-import type { ErrorResult } from '../pipeline/result.js';
-import { RESULT_SCHEMA_VERSION } from '../pipeline/result.js';
+import { errorResult } from '../pipeline/result.js';
 import { buildFhirReport } from '../service/fhir.js';
 import { classify } from '../processing/classify.js';
 import { resultKeys } from '../storage/keys.js';
@@ -91,8 +90,15 @@ async function analyzeCommand(args: string[]): Promise<void> {
   for (const [i, file] of files.entries()) {
     const id = outputId(file, used);
     const dir = path.join(values.out, id);
-    await mkdir(dir, { recursive: true });
     const keys = resultKeys(id, '');
+    await mkdir(dir, { recursive: true });
+    // a re-run replaces the earlier outputs: no stale result.json beside a new error.json
+    // (only these names: the folder may hold anything else)
+    await Promise.all(
+      [keys.mask, keys.overlay, keys.fhir, keys.result, keys.error].map((k) =>
+        rm(path.join(dir, path.basename(k)), { force: true }),
+      ),
+    );
     const bytes = await readFile(file);
     try {
       const a = await analyzer.analyze(bytes, { id, key: file });
@@ -111,13 +117,11 @@ async function analyzeCommand(args: string[]): Promise<void> {
       rows.push(resultRow(result, path.join(dir, 'mask.png')));
     } catch (e) {
       if (!isLesionError(e)) throw e;
-      const error: ErrorResult = {
-        schemaVersion: RESULT_SCHEMA_VERSION,
-        status: 'error',
-        image: { id, bucket: null, key: file, bytes: bytes.length },
-        error: { code: e.code, message: e.message, retryable: e.retryable }, // true: run it again
-        model: analyzer.modelInfo,
-      };
+      const error = errorResult(
+        { id, bucket: null, key: file, bytes: bytes.length },
+        { code: e.code, message: e.message, retryable: e.retryable }, // true: run it again
+        analyzer.modelInfo,
+      );
       await writeFile(path.join(dir, 'error.json'), JSON.stringify(error, null, 2) + '\n');
       results.push(error);
       rows.push(resultRow(error, path.join(dir, 'error.json')));

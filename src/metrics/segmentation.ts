@@ -13,6 +13,7 @@
  *
  * Pure functions, no I/O.
  */
+import { binarizeValues } from '../processing/mask.js';
 
 /** Pixel counts of one prediction against its ground truth. */
 export interface ConfusionCounts {
@@ -58,9 +59,7 @@ export const THRESHOLDED_JACCARD_CUTOFF = 0.65;
  * binarize(Uint8Array.of(0, 128, 129, 255)); // Uint8Array [0, 0, 1, 1]
  */
 export function binarize(values: Uint8Array, threshold: number = MASK_THRESHOLD): Uint8Array {
-  const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = (values[i] ?? 0) > threshold ? 1 : 0;
-  return out;
+  return binarizeValues(values, threshold);
 }
 
 /**

@@ -84,3 +84,12 @@ export interface ErrorResult {
   };
   readonly model: ModelInfo | null;
 }
+
+/** error.json for one upload (the S3 pipeline and the CLI write the same document). */
+export function errorResult(
+  image: ErrorResult['image'],
+  error: ErrorResult['error'],
+  model: ModelInfo | null,
+): ErrorResult {
+  return { schemaVersion: RESULT_SCHEMA_VERSION, status: 'error', image, error, model };
+}

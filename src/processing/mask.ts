@@ -39,9 +39,14 @@ export function logitsToProbabilityBytes(logits: Float32Array, kind: 'logits' | 
 
 /** Binary 0/1 plane: value > threshold (ISIC: > 128 on 0..255). */
 export function binarize(plane: Plane, threshold = 128): Plane {
-  const out = new Uint8Array(plane.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = plane.data[i]! > threshold ? 1 : 0;
-  return { data: out, width: plane.width, height: plane.height };
+  return { data: binarizeValues(plane.data, threshold), width: plane.width, height: plane.height };
+}
+
+/** 1 where a value is above the threshold, else 0. */
+export function binarizeValues(values: Uint8Array, threshold = 128): Uint8Array {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i]! > threshold ? 1 : 0;
+  return out;
 }
 
 /** Rotate a plane 90° counter-clockwise (undoes the clockwise turn applied to portrait inputs). */

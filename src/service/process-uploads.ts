@@ -1,8 +1,7 @@
 import type { LesionConfig } from '../config.js';
 import { ErrorCode, InputError, isLesionError, objectTooLarge, type LesionError } from '../errors.js';
 import type { LesionAnalysis, LesionAnalyzer } from '../pipeline/analyzer.js';
-import type { AnalysisResult, ErrorResult } from '../pipeline/result.js';
-import { RESULT_SCHEMA_VERSION } from '../pipeline/result.js';
+import { errorResult, type AnalysisResult, type ErrorResult } from '../pipeline/result.js';
 import { imageIdFromKey, RESULT_CONTENT_TYPES, resultKeys, type ResultKeys } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/s3.js';
 import type { UploadRef } from './events.js';
@@ -65,21 +64,6 @@ interface Prepared {
 }
 
 const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
-
-function errorResult(
-  p: { id: string; ref: UploadRef },
-  error: ErrorResult['error'],
-  deps: ProcessDeps,
-  bytes: number | null,
-): ErrorResult {
-  return {
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    status: 'error',
-    image: { id: p.id, bucket: p.ref.bucket, key: p.ref.key, bytes },
-    error,
-    model: deps.analyzer.modelInfo,
-  };
-}
 
 /** Head + size checks + download; permanent problems become `error`, transient ones throw. */
 async function prepare(ref: UploadRef, deps: ProcessDeps): Promise<Prepared | UploadOutcome> {
@@ -199,7 +183,7 @@ async function writeError(
   gaveUp?: { attempts: number },
 ): Promise<UploadOutcome> {
   const error = errorResult(
-    p,
+    { id: p.id, bucket: p.ref.bucket, key: p.ref.key, bytes: p.bytes?.length ?? null },
     gaveUp
       ? {
           code: e.code,
@@ -209,8 +193,7 @@ async function writeError(
           retryable: true,
         }
       : { code: e.code, message: e.message, retryable: false },
-    deps,
-    p.bytes?.length ?? null,
+    deps.analyzer.modelInfo,
   );
   await deps.store.put(p.resultsBucket, p.keys.error, json(error), RESULT_CONTENT_TYPES.error, {
     [SOURCE_ETAG_METADATA]: p.eTag,

@@ -31,7 +31,8 @@ function statusOf(e: unknown): number | undefined {
   return (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
 
-function isNotFound(e: unknown): boolean {
+/** An S3 "no such object" answer (GetObject NoSuchKey, HeadObject's bare 404). */
+export function isNotFound(e: unknown): boolean {
   const name = (e as { name?: string })?.name;
   return name === 'NoSuchKey' || name === 'NotFound' || statusOf(e) === 404;
 }

@@ -99,6 +99,42 @@ describe('lesion analyze', () => {
   });
 });
 
+describe('lesion analyze re-runs', () => {
+  it('replace the earlier outputs of an image (no stale result.json beside a new error.json)', async () => {
+    // Arrange: a first run on a good image, then the same name holds a non-image
+    const input = path.join(dir, 'rerun', 'case.jpg');
+    const out = path.join(dir, 'rerun-out');
+    await mkdir(path.dirname(input), { recursive: true });
+    await copyFile(path.join(REPO_ROOT, 'samples', 'ISIC_0012099.jpg'), input);
+    expect((await lesion(['analyze', input, '--out', out, '--json'])).code).toBe(0);
+    await writeFile(input, 'not an image any more');
+
+    // Act
+    const run = await lesion(['analyze', input, '--out', out, '--json']);
+
+    // Assert
+    expect(run.code).toBe(0);
+    expect(await readdir(path.join(out, 'case.jpg'))).toEqual(['error.json']);
+  });
+
+  it('never touches an input when --out is its own folder (the output folder would be the file)', async () => {
+    // Arrange
+    const folder = path.join(dir, 'in-place');
+    const input = path.join(folder, 'case.jpg');
+    await mkdir(folder, { recursive: true });
+    await copyFile(path.join(REPO_ROOT, 'samples', 'ISIC_0012099.jpg'), input);
+    const before = await readFile(input);
+
+    // Act
+    const run = await lesion(['analyze', input, '--out', folder]);
+
+    // Assert: refused, input unchanged
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('EEXIST');
+    expect((await readFile(input)).equals(before)).toBe(true);
+  });
+});
+
 describe('lesion eval', () => {
   it('scores an ISIC-layout folder with the real model and writes the reports', async () => {
     // Act
