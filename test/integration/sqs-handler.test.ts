@@ -43,6 +43,19 @@ async function upload(key: string, body: Uint8Array): Promise<string> {
   return s3NotificationBody(s3.bucket, key, { size: body.length });
 }
 
+/** The test model's analyzer whose every inference fails (a transient InferenceError). */
+function brokenAnalyzer(): Promise<LesionAnalyzer> {
+  const failing: LesionSession = {
+    contract: analyzer.contract,
+    provider: 'cpu',
+    run: async () => {
+      throw new InferenceError('onnxruntime run failed for uint8 [2,96,128,3]');
+    },
+    dispose: async () => undefined,
+  };
+  return LesionAnalyzer.create({ config: analyzer.config, session: failing });
+}
+
 /** Records what the adapters would log. */
 function recordingObserver() {
   const seen = {
@@ -119,15 +132,7 @@ describe('handleSqsEvent (the Lambda core) with a real SQSEvent', () => {
   });
 
   it('retries every record with a decodable image when inference fails, and still answers bad inputs', async () => {
-    const failing: LesionSession = {
-      contract: analyzer.contract,
-      provider: 'cpu',
-      run: async () => {
-        throw new InferenceError('onnxruntime run failed for uint8 [2,96,128,3]');
-      },
-      dispose: async () => undefined,
-    };
-    const broken = await LesionAnalyzer.create({ config: analyzer.config, session: failing });
+    const broken = await brokenAnalyzer();
     const a = sqsRecord(await upload('uploads/a.jpg', sample));
     const b = sqsRecord(await upload('uploads/b.jpg', sample));
     const bad = sqsRecord(await upload('uploads/empty.jpg', Buffer.alloc(0)));
@@ -149,15 +154,7 @@ describe('handleSqsEvent (the Lambda core) with a real SQSEvent', () => {
 
   it("answers an upload on its message's last delivery (retryable error.json + Failed event), still dead-letters it, and a redrive completes it", async () => {
     // Arrange: inference fails (transient); a is on its 3rd and last delivery, b on its 2nd
-    const failing: LesionSession = {
-      contract: analyzer.contract,
-      provider: 'cpu',
-      run: async () => {
-        throw new InferenceError('onnxruntime run failed for uint8 [2,96,128,3]');
-      },
-      dispose: async () => undefined,
-    };
-    const broken = await LesionAnalyzer.create({ config: analyzer.config, session: failing });
+    const broken = await brokenAnalyzer();
     const config = { ...analyzer.config, maxReceiveCount: 3 };
     const delivery = (body: string, n: number) => {
       const r = sqsRecord(body);

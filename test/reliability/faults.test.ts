@@ -58,6 +58,17 @@ async function resultNames(id: string): Promise<string[]> {
   );
 }
 
+/** The last delivery gave up: error.json with the transient code, retryable, and the Failed event. */
+async function expectAnsweredAsRetryable(id: string): Promise<void> {
+  const answer = await getJson<ErrorResult>(
+    pipeline.s3.client,
+    pipeline.bucket,
+    resultKeys(id, 'results/').error,
+  );
+  expect(answer.error).toMatchObject({ code: ErrorCode.STORAGE_UNAVAILABLE, retryable: true });
+  expect(eventsFor(id).map((e) => e.detailType)).toEqual(['LesionAnalysisFailed']);
+}
+
 const eventsFor = (id: string) => pipeline.publisher.events.filter((e) => e.detail.imageId === id);
 const getsOf = (key: string) => store.calls.filter((c) => c.op === 'get' && c.key === key).length;
 
@@ -81,13 +92,7 @@ describe('GetObject failures (StorageError, retryable)', () => {
       ]);
       // the client is answered (not left pending): the transient code, marked retryable
       expect(await resultNames(id)).toEqual(['error.json', 'event.json']);
-      const answer = await getJson<ErrorResult>(
-        pipeline.s3.client,
-        pipeline.bucket,
-        resultKeys(id, 'results/').error,
-      );
-      expect(answer.error).toMatchObject({ code: ErrorCode.STORAGE_UNAVAILABLE, retryable: true });
-      expect(eventsFor(id).map((e) => e.detailType)).toEqual(['LesionAnalysisFailed']);
+      await expectAnsweredAsRetryable(id);
       expect((await getBytes(pipeline.s3.client, pipeline.bucket, key)).equals(sample)).toBe(true);
     },
   );
@@ -130,13 +135,7 @@ describe('PutObject failures', () => {
     const names = await resultNames(id);
     expect(names).not.toContain('result.json');
     expect(store.calls.filter((c) => c.key === `results/${id}/result.json` && c.op === 'put')).toEqual([]);
-    const answer = await getJson<ErrorResult>(
-      pipeline.s3.client,
-      pipeline.bucket,
-      resultKeys(id, 'results/').error,
-    );
-    expect(answer.error).toMatchObject({ code: ErrorCode.STORAGE_UNAVAILABLE, retryable: true });
-    expect(eventsFor(id).map((e) => e.detailType)).toEqual(['LesionAnalysisFailed']);
+    await expectAnsweredAsRetryable(id);
   });
 
   it('mask.png fails once → the redelivery completes the set, one event', async () => {
