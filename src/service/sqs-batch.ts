@@ -52,12 +52,15 @@ export async function processMessages(
   const record = (messageId: string, o: UploadOutcome) =>
     outcomes.set(messageId, [...(outcomes.get(messageId) ?? []), o]);
   const givingUp: Promise<void>[] = [];
+  const givenUp = new Set<string>(); // an upload named twice in the batch is answered once
   results.forEach((r, i) => {
     const { messageId, ref, lastDelivery } = owners[i]!;
     if (isLesionError(r)) {
       retry.add(messageId);
       observer.onRetry?.(messageId, r);
-      if (lastDelivery === null) return;
+      const upload = `${ref.bucket}\n${ref.key}`;
+      if (lastDelivery === null || givenUp.has(upload)) return;
+      givenUp.add(upload);
       givingUp.push(
         giveUp(ref, r, lastDelivery, deps).then(
           (o) => {
