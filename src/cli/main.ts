@@ -82,6 +82,11 @@ async function analyzeCommand(args: string[]): Promise<void> {
   if (positionals.length === 0) fail('analyze needs at least one image file or folder');
   const files = await collectImages(positionals);
   if (files.length === 0) fail('no images found');
+  // outputs are written (and earlier ones replaced) under --out: no input may live there
+  const outRoot = path.resolve(values.out) + path.sep;
+  const inside = files.find((f) => path.resolve(f).startsWith(outRoot));
+  if (inside)
+    fail(`the input ${inside} lies inside --out ${values.out}: choose an output folder outside the inputs`);
   const analyzer = await LesionAnalyzer.create({ config: configFrom(values) });
   const progress = files.length > 1 && !values.json ? progressBar('analyzing') : () => {};
   const rows: string[][] = [RESULT_COLUMNS];

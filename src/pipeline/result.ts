@@ -77,8 +77,9 @@ export interface ErrorResult {
     /** For a person: what is wrong and what to do. */
     readonly message: string;
     /**
-     * false: the upload itself is unusable. true: a transient failure outlasted every delivery
-     * (the message is in the dead-letter queue); a redrive or a new upload may succeed.
+     * false: the upload itself is unusable. true: a transient failure, not the image's fault (in
+     * the pipeline: one that outlasted every delivery, the message is in the dead-letter queue);
+     * running it again (a redrive, a new upload, the CLI again) may succeed.
      */
     readonly retryable: boolean;
   };

@@ -187,9 +187,11 @@ async function writeError(
     gaveUp
       ? {
           code: e.code,
+          // for the person who took the photo: no bucket names or internals (those are logged)
           message:
-            `The analysis failed on all ${gaveUp.attempts} deliveries (last: ${e.message}). ` +
-            'The message is in the dead-letter queue: an operator can redrive it, or upload the image again.',
+            `The analysis could not be completed after ${gaveUp.attempts} attempts because of a ` +
+            'temporary problem on our side, not with the image. It can be retried: an operator can ' +
+            'redrive it, or upload the image again.',
           retryable: true,
         }
       : { code: e.code, message: e.message, retryable: false },
@@ -199,17 +201,17 @@ async function writeError(
     [SOURCE_ETAG_METADATA]: p.eTag,
     ...(gaveUp ? { [GAVE_UP_METADATA]: 'true' } : {}),
   });
-  await announce(
-    p,
-    completionEvent({
-      status: 'error',
-      error,
-      keys: p.keys,
-      uploadETag: p.eTag,
-      resultsBucket: p.resultsBucket,
-    }),
-    deps,
-  );
+  const event = completionEvent({
+    status: 'error',
+    error,
+    keys: p.keys,
+    uploadETag: p.eTag,
+    resultsBucket: p.resultsBucket,
+  });
+  // Giving up publishes without the marker: a marker would make the final answer's event,
+  // after a redrive, look already published.
+  if (gaveUp) await deps.publisher?.publish(event);
+  else await announce(p, event, deps);
   return { status: 'error', ref: p.ref, keys: p.keys, error };
 }
 
@@ -252,27 +254,31 @@ async function writeAnalysis(p: Prepared, a: LesionAnalysis, deps: ProcessDeps):
 
 /**
  * The last delivery of an upload's message failed transiently: answer it with error.json (the
- * transient error's code, `retryable: true`) and the Failed event, so the client is not left
- * pending while the message sits in the dead-letter queue. A redrive analyses it again (see
+ * transient error's code, `retryable: true`) and a retryable Failed event, so the client is not
+ * left pending while the message sits in the dead-letter queue. A redrive analyses it again (see
  * GAVE_UP_METADATA); a later success writes result.json, which readers prefer.
+ *
+ * Returns null, writing nothing, when this upload version already has its answer (e.g. result.json
+ * was written and only its event kept failing): that answer stands, and a redrive sends its event.
  */
 export async function giveUp(
   ref: UploadRef,
   e: LesionError,
   attempts: number,
   deps: ProcessDeps,
-): Promise<UploadOutcome> {
+): Promise<UploadOutcome | null> {
   const { config, store } = deps;
   const id = imageIdFromKey(ref.key, config.uploadsPrefix);
-  const head = await store.head(ref.bucket, ref.key);
-  const p: Prepared = {
-    ref,
-    id,
-    keys: resultKeys(id, config.resultsPrefix),
-    resultsBucket: config.resultsBucket || ref.bucket,
-    eTag: head?.eTag ?? ref.eTag ?? 'missing',
-  };
-  return writeError(p, e, deps, { attempts });
+  const keys = resultKeys(id, config.resultsPrefix);
+  const resultsBucket = config.resultsBucket || ref.bucket;
+  // the version this message is about: a newer upload under the same key has its own message
+  const eTag = ref.eTag || (await store.head(ref.bucket, ref.key))?.eTag || 'missing';
+  for (const key of [keys.result, keys.error]) {
+    const existing = await store.head(resultsBucket, key);
+    if (existing?.metadata[SOURCE_ETAG_METADATA] === eTag && !existing.metadata[GAVE_UP_METADATA])
+      return null;
+  }
+  return writeError({ ref, id, keys, resultsBucket, eTag }, e, deps, { attempts });
 }
 
 /**

@@ -38,6 +38,11 @@ export interface CompletionEvent {
     readonly flags: readonly string[];
     readonly withheld: boolean | null;
     readonly errorCode: string | null;
+    /**
+     * Failed only: true when a transient failure outlasted every delivery (not the image's
+     * fault); a later event for the same upload version may still bring the final answer.
+     */
+    readonly retryable: boolean | null;
     readonly model: { readonly name: string; readonly version: string } | null;
   };
 }
@@ -47,9 +52,18 @@ export interface EventPublisher {
   publish(event: CompletionEvent): Promise<void>;
 }
 
-/** Deterministic id of the event for one upload version. */
-export function completionEventId(detailType: DetailType, imageId: string, uploadETag: string): string {
-  return createHash('sha256').update(`${detailType}\n${imageId}\n${uploadETag}`).digest('hex').slice(0, 32);
+/**
+ * Deterministic id of the event for one upload version. A retryable Failed event gets its own
+ * id, so deduplicating consumers do not drop the final answer that may follow it.
+ */
+export function completionEventId(
+  detailType: DetailType,
+  imageId: string,
+  uploadETag: string,
+  retryable = false,
+): string {
+  const text = `${detailType}\n${imageId}\n${uploadETag}${retryable ? '\nretryable' : ''}`;
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
 /**
@@ -88,6 +102,7 @@ export function completionEvent(
         flags: r.quality.flags,
         withheld: r.classification.withheld,
         errorCode: null,
+        retryable: null,
         model: { name: r.model.name, version: r.model.version },
       },
     };
@@ -96,7 +111,7 @@ export function completionEvent(
   return {
     detailType: DetailType.FAILED,
     detail: {
-      eventId: completionEventId(DetailType.FAILED, e.image.id, o.uploadETag),
+      eventId: completionEventId(DetailType.FAILED, e.image.id, o.uploadETag, e.error.retryable),
       imageId: e.image.id,
       bucket: e.image.bucket,
       imageKey: e.image.key,
@@ -107,6 +122,7 @@ export function completionEvent(
       flags: [],
       withheld: null,
       errorCode: e.error.code,
+      retryable: e.error.retryable,
       model: e.model ? { name: e.model.name, version: e.model.version } : null,
     },
   };

@@ -10,6 +10,8 @@ export interface BatchObserver {
   onDropped?(messageId: string, error: MessageError): void;
   /** The message's last delivery failed: its upload was answered with a retryable error.json. */
   onGaveUp?(messageId: string, outcome: UploadOutcome): void;
+  /** Answering a last delivery failed too (storage or bus still down): the upload stays pending. */
+  onGiveUpFailed?(messageId: string, error: LesionError): void;
 }
 
 export interface QueueMessage {
@@ -64,11 +66,13 @@ export async function processMessages(
       givingUp.push(
         giveUp(ref, r, lastDelivery, deps).then(
           (o) => {
+            if (!o) return; // already answered: that answer stands
             record(messageId, o);
             observer.onGaveUp?.(messageId, o);
           },
           (e: unknown) => {
-            if (!isLesionError(e)) throw e; // storage still down: the dead-letter queue keeps it
+            if (!isLesionError(e)) throw e;
+            observer.onGiveUpFailed?.(messageId, e); // the dead-letter queue still keeps the message
           },
         ),
       );

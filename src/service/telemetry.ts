@@ -49,6 +49,14 @@ export function observeWith(logger: Logger, metrics: Metrics): BatchObserver {
         errorKey: o.status === 'error' ? o.keys?.error : undefined,
       });
     },
+    onGiveUpFailed(messageId, e) {
+      metrics.addMetric('GiveUpFailures', MetricUnit.Count, 1);
+      logger.error('last delivery failed and could not be answered: the upload stays pending', {
+        messageId,
+        code: e.code,
+        error: e.message,
+      });
+    },
     onDropped(messageId, e) {
       metrics.addMetric('MalformedMessages', MetricUnit.Count, 1);
       logger.error('malformed message dropped', { messageId, error: e.message });

@@ -117,7 +117,7 @@ describe('lesion analyze re-runs', () => {
     expect(await readdir(path.join(out, 'case.jpg'))).toEqual(['error.json']);
   });
 
-  it('never touches an input when --out is its own folder (the output folder would be the file)', async () => {
+  it('refuses an --out folder that holds an input (outputs could overwrite it), touching nothing', async () => {
     // Arrange
     const folder = path.join(dir, 'in-place');
     const input = path.join(folder, 'case.jpg');
@@ -128,9 +128,9 @@ describe('lesion analyze re-runs', () => {
     // Act
     const run = await lesion(['analyze', input, '--out', folder]);
 
-    // Assert: refused, input unchanged
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain('EEXIST');
+    // Assert: refused before anything is written, input unchanged
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`the input ${input} lies inside --out ${folder}`);
     expect((await readFile(input)).equals(before)).toBe(true);
   });
 });

@@ -54,11 +54,17 @@ export class LocalSqsServer {
         await new Promise((r) => setTimeout(r, 10));
         messages = await this.queue.receive(max, 0);
       }
+      // like SQS, system attributes only when asked for
+      const asked = [
+        ...((input.MessageSystemAttributeNames as string[] | undefined) ?? []),
+        ...((input.AttributeNames as string[] | undefined) ?? []),
+      ];
+      const count = asked.includes('ApproximateReceiveCount') || asked.includes('All');
       const wire = messages.map((m) => ({
         MessageId: m.messageId,
         ReceiptHandle: m.receiptHandle,
         Body: m.body,
-        Attributes: { ApproximateReceiveCount: String(m.receiveCount) },
+        ...(count ? { Attributes: { ApproximateReceiveCount: String(m.receiveCount) } } : {}),
         MD5OfBody: createHash('md5').update(m.body).digest('hex'), // the SDK checks it
       }));
       return reply(200, wire.length ? { Messages: wire } : {});

@@ -1,10 +1,16 @@
-import { ErrorCode, InferenceError, type LesionError, type MessageError } from '../../src/errors.js';
+import {
+  ErrorCode,
+  InferenceError,
+  StorageError,
+  type LesionError,
+  type MessageError,
+} from '../../src/errors.js';
 import type { LesionSession } from '../../src/inference/session.js';
 import { startLocalS3, type LocalS3 } from '../../src/local/s3-server.js';
 import { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
 import type { ErrorResult } from '../../src/pipeline/result.js';
 import type { UploadOutcome } from '../../src/service/process-uploads.js';
-import { MemoryPublisher } from '../../src/service/publish.js';
+import { MemoryPublisher, type CompletionEvent, type EventPublisher } from '../../src/service/publish.js';
 import { handleSqsEvent, type BatchObserver } from '../../src/service/sqs-batch.js';
 import { resultKeys } from '../../src/storage/keys.js';
 import { S3ObjectStore } from '../../src/storage/s3.js';
@@ -54,6 +60,19 @@ function brokenAnalyzer(): Promise<LesionAnalyzer> {
     dispose: async () => undefined,
   };
   return LesionAnalyzer.create({ config: analyzer.config, session: failing });
+}
+
+/** Collects events; the next `failures` publishes fail like an EventBridge outage (retryable). */
+class FailingPublisher implements EventPublisher {
+  readonly events: CompletionEvent[] = [];
+  constructor(public failures: number) {}
+  async publish(event: CompletionEvent): Promise<void> {
+    if (this.failures > 0) {
+      this.failures--;
+      throw new StorageError('EventBridge PutEvents failed');
+    }
+    this.events.push(event);
+  }
 }
 
 /** Records what the adapters would log. */
@@ -152,22 +171,37 @@ describe('handleSqsEvent (the Lambda core) with a real SQSEvent', () => {
     expect(keys).toEqual(['results/empty.jpg/error.json']);
   });
 
+  /** An SQS record on its n-th delivery. */
+  const delivery = (body: string, n: number) => {
+    const r = sqsRecord(body);
+    return { ...r, attributes: { ...r.attributes, ApproximateReceiveCount: String(n) } };
+  };
+
   it("answers an upload on its message's last delivery (retryable error.json + Failed event), still dead-letters it, and a redrive completes it", async () => {
     // Arrange: inference fails (transient); a is on its 3rd and last delivery, b on its 2nd
     const broken = await brokenAnalyzer();
     const config = { ...analyzer.config, maxReceiveCount: 3 };
-    const delivery = (body: string, n: number) => {
-      const r = sqsRecord(body);
-      return { ...r, attributes: { ...r.attributes, ApproximateReceiveCount: String(n) } };
-    };
     const a = delivery(await upload('uploads/last.jpg', sample), 3);
     const b = delivery(await upload('uploads/second.jpg', sample), 2);
-    const publisher = new MemoryPublisher();
+    const publisher = new FailingPublisher(0);
+    const { seen, observer } = recordingObserver();
 
     // Act
-    const response = await handleSqsEvent(sqsEvent([a, b]), { analyzer: broken, store, config, publisher });
+    const response = await handleSqsEvent(
+      sqsEvent([a, b]),
+      { analyzer: broken, store, config, publisher },
+      observer,
+    );
 
     // Assert: both go back to the queue (a then to the dead-letter queue); only a is answered
+    // (no upload of the batch got an outcome of its own: names the outcome if one did)
+    expect(
+      seen.outcomes.map(([, o]) => [o.ref.key, o.status, o.status === 'error' ? o.error.error.code : null]),
+    ).toEqual([]);
+    expect(seen.retries.map(([id, e]) => [id, e.code])).toEqual([
+      [a.messageId, ErrorCode.INFERENCE_FAILED],
+      [b.messageId, ErrorCode.INFERENCE_FAILED],
+    ]);
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
       [a.messageId, b.messageId].sort(),
     );
@@ -175,30 +209,69 @@ describe('handleSqsEvent (the Lambda core) with a real SQSEvent', () => {
     const error = await getJson<ErrorResult>(s3.client, s3.bucket, keys.error);
     expect(errorSchemaErrors(error)).toEqual([]);
     expect(error.error).toMatchObject({ code: ErrorCode.INFERENCE_FAILED, retryable: true });
-    expect(error.error.message).toMatch(/failed on all 3 deliveries .* dead-letter queue/);
+    expect(error.error.message).toMatch(/after 3 attempts because of a temporary problem on our side/);
+    expect(error.error.message).not.toContain('onnxruntime'); // internals stay in the logs
     const head = (await headOrNull(s3.client, s3.bucket, keys.error))!;
     const upload1 = (await headOrNull(s3.client, s3.bucket, 'uploads/last.jpg'))!;
     expect(head.metadata).toMatchObject({ 'source-etag': upload1.eTag, 'lesion-gave-up': 'true' });
     expect(await headOrNull(s3.client, s3.bucket, resultKeys('second.jpg', 'results/').error)).toBeNull();
-    expect(publisher.events.map((e) => [e.detailType, e.detail.imageId])).toEqual([
-      ['LesionAnalysisFailed', 'last.jpg'],
+    expect(publisher.events.map((e) => [e.detailType, e.detail.imageId, e.detail.retryable])).toEqual([
+      ['LesionAnalysisFailed', 'last.jpg', true],
     ]);
 
-    // Act: an operator redrives the dead-lettered message; inference works again
+    // Act: an operator redrives the dead-lettered message; inference works again, but the
+    // Completed publish fails once, so the message comes back once more
+    publisher.failures = 1;
     const redrive = await handleSqsEvent(sqsEvent([delivery(a.body, 1)]), {
       analyzer,
       store,
       config,
       publisher,
     });
+    const again = await handleSqsEvent(sqsEvent([delivery(a.body, 2)]), {
+      analyzer,
+      store,
+      config,
+      publisher,
+    });
 
-    // Assert: analysed again (not taken for a duplicate of the error), result.json written and announced
-    expect(redrive).toEqual({ batchItemFailures: [] });
+    // Assert: analysed again (not a duplicate of the gave-up error), and the Completed event is
+    // sent on the redelivery (giving up left no marker that would pass for it)
+    expect(redrive.batchItemFailures).toHaveLength(1);
+    expect(again).toEqual({ batchItemFailures: [] });
     expect(await headOrNull(s3.client, s3.bucket, keys.result)).not.toBeNull();
     expect(publisher.events.map((e) => e.detailType)).toEqual([
       'LesionAnalysisFailed',
       'LesionAnalysisCompleted',
     ]);
+    const [failed, completed] = publisher.events;
+    expect(failed!.detail.eventId).not.toBe(completed!.detail.eventId);
+  });
+
+  it('does not overwrite an answer already stored for the upload when only its event kept failing', async () => {
+    // Arrange: the analysis works, the Completed publish fails on every delivery
+    const config = { ...analyzer.config, maxReceiveCount: 2 };
+    const body = await upload('uploads/stored.jpg', sample);
+    const publisher = new FailingPublisher(Infinity);
+    const keys = resultKeys('stored.jpg', 'results/');
+
+    // Act: the first and the last delivery
+    await handleSqsEvent(sqsEvent([delivery(body, 1)]), { analyzer, store, config, publisher });
+    const last = await handleSqsEvent(sqsEvent([delivery(body, 2)]), { analyzer, store, config, publisher });
+
+    // Assert: dead-lettered with result.json standing, no gave-up error.json, nothing published;
+    // a redrive (the bus working again) sends the owed Completed event
+    expect(last.batchItemFailures).toHaveLength(1);
+    expect(await headOrNull(s3.client, s3.bucket, keys.result)).not.toBeNull();
+    expect(await headOrNull(s3.client, s3.bucket, keys.error)).toBeNull();
+    expect(publisher.events).toEqual([]);
+    publisher.failures = 0;
+    expect(
+      await handleSqsEvent(sqsEvent([delivery(body, 1)]), { analyzer, store, config, publisher }),
+    ).toEqual({
+      batchItemFailures: [],
+    });
+    expect(publisher.events.map((e) => e.detailType)).toEqual(['LesionAnalysisCompleted']);
   });
 
   it('lists a message whose two uploads both failed once in batchItemFailures', async () => {

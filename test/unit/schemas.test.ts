@@ -89,7 +89,13 @@ describe('error.v1.schema.json', () => {
   });
 
   it('accepts retryable errors (a transient failure that outlasted every delivery), rejects unknown codes', () => {
-    expect(errorSchemaErrors({ ...error, error: { ...error.error, retryable: true } })).toEqual([]);
+    const transient = { ...error.error, code: 'STORAGE_UNAVAILABLE', retryable: true };
+    expect(errorSchemaErrors({ ...error, error: transient })).toEqual([]);
+    // an input problem is never retryable
+    expect(errorSchemaErrors({ ...error, error: { ...error.error, retryable: true } })).toEqual([
+      '/error/code must be equal to one of the allowed values',
+      '/error must match "then" schema',
+    ]);
     expect(errorSchemaErrors({ ...error, error: { ...error.error, retryable: 'yes' } })).toEqual([
       '/error/retryable must be boolean',
     ]);
