@@ -16,7 +16,7 @@ type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 let s3: LocalS3;
 let handler: Handler;
-const saved = { ...process.env };
+const previous: Record<string, string | undefined> = {};
 
 const context = {
   functionName: 'lesion-analyze',
@@ -24,10 +24,8 @@ const context = {
   getRemainingTimeInMillis: () => 60_000,
 } as unknown as Context;
 
-beforeAll(async () => {
-  s3 = await startLocalS3({ bucket: 'lesion-uploads' });
-  // the variables the CDK stack sets, pointed at the local server; logs and metrics silenced
-  Object.assign(process.env, {
+function lambdaEnv(): Record<string, string> {
+  return {
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'S3RVER',
@@ -38,13 +36,25 @@ beforeAll(async () => {
     LESION_MAX_RECEIVE_COUNT: '3',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
-  });
+  };
+}
+
+beforeAll(async () => {
+  s3 = await startLocalS3({ bucket: 'lesion-uploads' });
+  // the variables the CDK stack sets, pointed at the local server; logs and metrics silenced
+  const env = lambdaEnv();
+  for (const k of Object.keys(env)) previous[k] = process.env[k];
+  Object.assign(process.env, env);
   ({ handler } = (await import('../../functions/analyze/handler.js')) as { handler: Handler });
 }, 60_000);
 
 afterAll(async () => {
   await s3.stop();
-  process.env = saved;
+  // the jest worker runs other test files next: put the environment back as it was
+  for (const [k, v] of Object.entries(previous)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
 });
 
 it('analyses an uploaded image, answers a non-image with error.json, and reports no batch failures', async () => {
