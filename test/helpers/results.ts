@@ -22,7 +22,7 @@ export const exampleResult: AnalysisResult = {
   schemaVersion: RESULT_SCHEMA_VERSION,
   status: 'ok',
   image: {
-    id: 'clinic_1/ISIC_1.jpg-0123456789',
+    id: 'clinic_1/ISIC_1.jpg~0123456789',
     bucket: 'uploads-bucket',
     key: 'uploads/clinic 1/ISIC_1.jpg',
     bytes: 123_456,
