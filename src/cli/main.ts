@@ -11,7 +11,7 @@ import { LesionAnalyzer } from '../pipeline/analyzer.js';
 import { errorResult } from '../pipeline/result.js';
 import { buildFhirReport } from '../service/fhir.js';
 import { classify } from '../processing/classify.js';
-import { resultKeys } from '../storage/keys.js';
+import { RESULT_CONTENT_TYPES, resultKeys } from '../storage/keys.js';
 import { progressBar } from './progress.js';
 import { formatTable, RESULT_COLUMNS, resultRow, THRESHOLD_NOTE } from './table.js';
 
@@ -94,16 +94,13 @@ async function analyzeCommand(args: string[]): Promise<void> {
   const used = new Set<string>();
   for (const [i, file] of files.entries()) {
     const id = outputId(file, used);
-    const dir = path.join(values.out, id);
-    const keys = resultKeys(id, '');
-    await mkdir(dir, { recursive: true });
+    const keys = resultKeys(id, ''); // <id>/mask.png, …: paths below --out
+    const out = (key: string) => path.join(values.out, key);
+    await mkdir(out(keys.prefix), { recursive: true });
     // a re-run replaces the earlier outputs: no stale result.json beside a new error.json
     // (only these names: the folder may hold anything else)
-    await Promise.all(
-      [keys.mask, keys.overlay, keys.fhir, keys.result, keys.error].map((k) =>
-        rm(path.join(dir, path.basename(k)), { force: true }),
-      ),
-    );
+    const names = Object.keys(RESULT_CONTENT_TYPES) as (keyof typeof RESULT_CONTENT_TYPES)[];
+    await Promise.all(names.map((name) => rm(out(keys[name]), { force: true })));
     const bytes = await readFile(file);
     try {
       const a = await analyzer.analyze(bytes, { id, key: file });
@@ -111,15 +108,12 @@ async function analyzeCommand(args: string[]): Promise<void> {
         ...a.result,
         segmentation: { ...a.result.segmentation, maskKey: keys.mask, overlayKey: keys.overlay },
       };
-      await writeFile(path.join(dir, 'mask.png'), a.maskPng);
-      await writeFile(path.join(dir, 'overlay.jpg'), a.overlayJpeg);
-      await writeFile(
-        path.join(dir, 'report.fhir.json'),
-        JSON.stringify(buildFhirReport(result, keys), null, 2) + '\n',
-      );
-      await writeFile(path.join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+      await writeFile(out(keys.mask), a.maskPng);
+      await writeFile(out(keys.overlay), a.overlayJpeg);
+      await writeFile(out(keys.fhir), JSON.stringify(buildFhirReport(result, keys), null, 2) + '\n');
+      await writeFile(out(keys.result), JSON.stringify(result, null, 2) + '\n');
       results.push(result);
-      rows.push(resultRow(result, path.join(dir, 'mask.png')));
+      rows.push(resultRow(result, out(keys.mask)));
     } catch (e) {
       if (!isLesionError(e)) throw e;
       const error = errorResult(
@@ -127,9 +121,9 @@ async function analyzeCommand(args: string[]): Promise<void> {
         { code: e.code, message: e.message, retryable: e.retryable }, // true: run it again
         analyzer.modelInfo,
       );
-      await writeFile(path.join(dir, 'error.json'), JSON.stringify(error, null, 2) + '\n');
+      await writeFile(out(keys.error), JSON.stringify(error, null, 2) + '\n');
       results.push(error);
-      rows.push(resultRow(error, path.join(dir, 'error.json')));
+      rows.push(resultRow(error, out(keys.error)));
     }
     progress(i + 1, files.length);
   }

@@ -65,28 +65,46 @@ interface Prepared {
 
 const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
 
+/** One upload object, whatever its version: the unit a batch processes (and answers) once. */
+export function uploadIdentity(ref: UploadRef): string {
+  return `${ref.bucket}\n${ref.key}`;
+}
+
+/** Where an upload's outputs go. Throws KEY_REJECTED for a key that is not an upload. */
+function placement(ref: UploadRef, config: LesionConfig): Pick<Prepared, 'id' | 'keys' | 'resultsBucket'> {
+  const id = imageIdFromKey(ref.key, config.uploadsPrefix);
+  return {
+    id,
+    keys: resultKeys(id, config.resultsPrefix),
+    resultsBucket: config.resultsBucket || ref.bucket,
+  };
+}
+
+/** A stored result.json / error.json that answers this upload version for good (not a give-up). */
+function isFinalAnswer(stored: { metadata: Record<string, string> } | null, eTag: string): boolean {
+  return stored?.metadata[SOURCE_ETAG_METADATA] === eTag && !stored.metadata[GAVE_UP_METADATA];
+}
+
 /** Head + size checks + download; permanent problems become `error`, transient ones throw. */
 async function prepare(ref: UploadRef, deps: ProcessDeps): Promise<Prepared | UploadOutcome> {
   const { config, store } = deps;
-  let id: string;
+  let place: ReturnType<typeof placement>;
   try {
-    id = imageIdFromKey(ref.key, config.uploadsPrefix);
+    place = placement(ref, config);
   } catch (e) {
     return { status: 'ignored', ref, reason: (e as Error).message };
   }
-  const keys = resultKeys(id, config.resultsPrefix);
-  const resultsBucket = config.resultsBucket || ref.bucket;
+  const { keys, resultsBucket } = place;
   const head = await store.head(ref.bucket, ref.key);
-  const base = { ref, keys, id, resultsBucket, eTag: head?.eTag ?? ref.eTag ?? 'missing' };
+  const base = { ref, ...place, eTag: head?.eTag ?? ref.eTag ?? 'missing' };
   // A result (or error) already written for this exact upload version: a redelivery. It is a
   // duplicate only once its event was published too; otherwise the event is still owed.
   for (const [status, key] of [
     ['ok', keys.result],
     ['error', keys.error],
   ] as const) {
-    const existing = await store.head(resultsBucket, key);
-    if (!existing || existing.metadata[SOURCE_ETAG_METADATA] !== base.eTag) continue;
-    if (existing.metadata[GAVE_UP_METADATA]) continue; // a redrive after giving up: try again
+    // a gave-up error.json is not final: a redrive after giving up tries again
+    if (!isFinalAnswer(await store.head(resultsBucket, key), base.eTag)) continue;
     const { publisher } = deps;
     const target = { store, bucket: resultsBucket, keys, uploadETag: base.eTag };
     if (!publisher || (await eventAlreadyPublished(target))) return { status: 'duplicate', ref, keys };
@@ -268,17 +286,13 @@ export async function giveUp(
   deps: ProcessDeps,
 ): Promise<UploadOutcome | null> {
   const { config, store } = deps;
-  const id = imageIdFromKey(ref.key, config.uploadsPrefix);
-  const keys = resultKeys(id, config.resultsPrefix);
-  const resultsBucket = config.resultsBucket || ref.bucket;
+  const place = placement(ref, config);
   // the version this message is about: a newer upload under the same key has its own message
   const eTag = ref.eTag || (await store.head(ref.bucket, ref.key))?.eTag || 'missing';
-  for (const key of [keys.result, keys.error]) {
-    const existing = await store.head(resultsBucket, key);
-    if (existing?.metadata[SOURCE_ETAG_METADATA] === eTag && !existing.metadata[GAVE_UP_METADATA])
-      return null;
+  for (const key of [place.keys.result, place.keys.error]) {
+    if (isFinalAnswer(await store.head(place.resultsBucket, key), eTag)) return null;
   }
-  return writeError({ ref, id, keys, resultsBucket, eTag }, e, deps, { attempts });
+  return writeError({ ref, ...place, eTag }, e, deps, { attempts });
 }
 
 /**
@@ -297,7 +311,7 @@ export async function processUploads(
   const firstSlot = new Map<string, number>();
   const distinct: UploadRef[] = [];
   const slotOf = refs.map((ref) => {
-    const k = `${ref.bucket}\n${ref.key}`;
+    const k = uploadIdentity(ref);
     let slot = firstSlot.get(k);
     if (slot === undefined) {
       slot = distinct.push(ref) - 1;

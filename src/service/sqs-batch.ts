@@ -1,7 +1,13 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { isLesionError, MessageError, type LesionError } from '../errors.js';
 import { parseS3Notification, type UploadRef } from './events.js';
-import { giveUp, processUploads, type ProcessDeps, type UploadOutcome } from './process-uploads.js';
+import {
+  giveUp,
+  processUploads,
+  uploadIdentity,
+  type ProcessDeps,
+  type UploadOutcome,
+} from './process-uploads.js';
 
 /** What the adapters (Lambda, GPU worker, local run) log and count; no image bytes, no URLs. */
 export interface BatchObserver {
@@ -19,6 +25,11 @@ export interface QueueMessage {
   readonly body: string;
   /** Deliveries so far, this one included (SQS ApproximateReceiveCount); unknown = undefined. */
   readonly receiveCount?: number;
+}
+
+/** SQS's ApproximateReceiveCount attribute (a string; absent unless asked for) as a count. */
+export function receiveCountOf(attribute: string | undefined): number | undefined {
+  return Number(attribute) || undefined;
 }
 
 /**
@@ -60,7 +71,7 @@ export async function processMessages(
     if (isLesionError(r)) {
       retry.add(messageId);
       observer.onRetry?.(messageId, r);
-      const upload = `${ref.bucket}\n${ref.key}`;
+      const upload = uploadIdentity(ref);
       if (lastDelivery === null || givenUp.has(upload)) return;
       givenUp.add(upload);
       givingUp.push(
@@ -95,7 +106,7 @@ export async function handleSqsEvent(
     event.Records.map((r) => ({
       messageId: r.messageId,
       body: r.body,
-      receiveCount: Number(r.attributes?.ApproximateReceiveCount) || undefined,
+      receiveCount: receiveCountOf(r.attributes?.ApproximateReceiveCount),
     })),
     deps,
     observer,

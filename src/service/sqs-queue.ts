@@ -1,5 +1,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { StorageError } from '../errors.js';
+import { receiveCountOf } from './sqs-batch.js';
 import type { MessageQueue } from './worker.js';
 
 /** MessageQueue over an SQS queue URL. */
@@ -22,7 +23,7 @@ export class SqsMessageQueue implements MessageQueue {
       return (r.Messages ?? []).map((m) => ({
         messageId: m.MessageId!,
         body: m.Body ?? '',
-        receiveCount: Number(m.Attributes?.ApproximateReceiveCount) || undefined,
+        receiveCount: receiveCountOf(m.Attributes?.ApproximateReceiveCount),
         receiptHandle: m.ReceiptHandle!,
       }));
     } catch (cause) {

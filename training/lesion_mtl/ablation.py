@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 
+from .run_files import log_entries, trained_on
+
 VARIANTS = {
     "multi-task": {"seg_weight": 1.0, "cls_weight": 1.0},
     "segmentation only": {"seg_weight": 1.0, "cls_weight": 0.0},
@@ -43,21 +45,19 @@ def summarise_run(run_dir: str) -> dict:
     set it reports: optimistic) of one run."""
     with open(os.path.join(run_dir, "config.json")) as f:
         cfg = json.load(f)
-    with open(os.path.join(run_dir, "log.jsonl")) as f:
-        lines = [json.loads(line) for line in f if line.strip()]
-    # the log is appended to: an epoch repeated after a resume counts once (its last entry)
+    lines = log_entries(run_dir)
+    # an epoch repeated after a resume counts once (its last entry)
     by_epoch = {line["epoch"]: line for line in lines}
     if sorted(by_epoch) != list(range(cfg["epochs"])):
         raise ValueError(f"{run_dir}: {len(by_epoch)} of {cfg['epochs']} epochs logged; the run is unfinished")
     rows = [epoch_metrics(by_epoch[e]) for e in range(cfg["epochs"])]
     seconds = sum(line["seconds"] for line in lines)
-    hardware = os.path.join(run_dir, "hardware.txt")
     return {
         "runDir": run_dir,
         "variant": variant_of(cfg),
         "seed": cfg["seed"],
         "config": cfg,
-        "hardware": open(hardware).read().strip() if os.path.exists(hardware) else None,
+        "hardware": trained_on(run_dir),
         "last": rows[-1],
         "best": {m: max((r[m] for r in rows if r[m] is not None), default=None) for m in METRICS},
         "seconds": seconds,

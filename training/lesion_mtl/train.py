@@ -27,6 +27,7 @@ from .export import export_model
 from .losses import balanced_bce_loss, dice_bce_loss
 from .metrics import jaccard_per_image, roc_auc
 from .model import Ensemble, LesionMTL, load_imagenet_encoder, tta_forward
+from .run_files import log_entries, trained_on
 
 DEFAULTS = {
     "name": "lesion-mtl",
@@ -298,7 +299,7 @@ def finish(cfg: dict) -> dict:
     cache = os.path.join(".cache", "isic")
     tr = load_split(cfg["data"], "Training", size, cfg["limit_train"], cache)
     va = load_split(cfg["data"], "Validation", size, cfg["limit_val"], cache)
-    nets, members, seconds, trained_on = [], [], 0.0, set()
+    nets, members, seconds, hardware = [], [], 0.0, set()
     for m in member_configs(cfg):
         ck = torch.load(os.path.join(m["run_dir"], "best.pt"), map_location="cpu")
         net = build_model(m)
@@ -306,17 +307,15 @@ def finish(cfg: dict) -> dict:
         nets.append(net.eval())
         members.append({"runDir": m["run_dir"], "seed": m["seed"], "epochs": m["epochs"], "bestEpoch": ck["epoch"]})
         # summed epoch times from the log: counts every part of an interrupted and resumed run
-        with open(os.path.join(m["run_dir"], "log.jsonl")) as f:
-            seconds += sum(json.loads(line)["seconds"] for line in f if line.strip())
-        path = os.path.join(m["run_dir"], "hardware.txt")  # absent in runs older than 1.2.0
-        trained_on.add(open(path).read().strip() if os.path.exists(path) else
-                       f"{hardware_name(torch.device('cpu'), m['threads'])}, torch {torch.__version__}")
+        seconds += sum(entry["seconds"] for entry in log_entries(m["run_dir"]))
+        hardware.add(trained_on(m["run_dir"]) or  # older runs trained on this CPU
+                     f"{hardware_name(torch.device('cpu'), m['threads'])}, torch {torch.__version__}")
     model = nets[0] if len(nets) == 1 else Ensemble(nets).eval()
     info = {
         "members": members,
         "train_seconds": seconds,
         "torch": torch.__version__,  # the exporting torch; hardware names the training one(s)
-        "hardware": "; ".join(sorted(trained_on)),
+        "hardware": "; ".join(sorted(hardware)),
         "python": sys.version.split()[0],
     }
     return export_model(cfg, model, tr, va, evaluate, predict, info)
