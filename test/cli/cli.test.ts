@@ -8,6 +8,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { isic2017SplitPaths } from '../../src/eval/dataset.js';
 import type { EvaluationMetrics } from '../../src/eval/evaluate.js';
 import type { AnalysisResult, ErrorResult } from '../../src/pipeline/result.js';
 import { REPO_ROOT } from '../helpers/model.js';
@@ -47,8 +48,7 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'lesion-cli-'));
   // an ISIC 2017 layout made of the samples, with a centred ellipse as each "ground truth"
-  const data = path.join(dir, 'isic', 'ISIC-2017_Validation_Data');
-  const gt = path.join(dir, 'isic', 'ISIC-2017_Validation_Part1_GroundTruth');
+  const { images: data, masks: gt, labels } = isic2017SplitPaths(path.join(dir, 'isic'), 'Validation');
   await mkdir(data, { recursive: true });
   await mkdir(gt, { recursive: true });
   const rows = ['image_id,melanoma,seborrheic_keratosis'];
@@ -63,10 +63,7 @@ beforeAll(async () => {
       .toFile(path.join(gt, `${id}_segmentation.png`));
     rows.push(`${id},${mel}.0,${sk}.0`);
   }
-  await writeFile(
-    path.join(dir, 'isic', 'ISIC-2017_Validation_Part3_GroundTruth.csv'),
-    rows.join('\n') + '\n',
-  );
+  await writeFile(labels, rows.join('\n') + '\n');
   await writeFile(path.join(dir, 'notes.txt'), 'not an image');
 });
 
