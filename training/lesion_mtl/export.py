@@ -165,7 +165,9 @@ def export_model(cfg: dict, model: torch.nn.Module, tr, va, evaluate, predict, i
         "testTimeAugmentationScores": {t: round(m["score"], 4) for t, m in candidates.items()},
         "architecture": {"encoder": f"MobileNetV2 (width {cfg['width_mult']}, ImageNet init)",
                          "decoder": f"depthwise-separable U-Net {cfg['decoder_channels']}",
-                         "heads": "2 independent binary heads (LayerNorm, dropout, linear) on [global pool, mask-attention pool]",
+                         "heads": "2 independent binary heads (LayerNorm, dropout, linear) on [global pool, mask-attention pool]"
+                                  + (" of the whole frame and of a second encoder pass over the predicted lesion's box"
+                                     if cfg["zoom"] else ""),
                          "members": members, "parameters": params, "flops": flops},
         "training": {"data": "ISIC 2017 (Codella et al. 2017, arXiv:1710.05006), 256x192 copies",
                      "trainImages": len(tr.ids), "validationImages": len(va.ids),

@@ -24,6 +24,11 @@ DEEP_TAP = 17
 DEEP_CHANNELS = 320
 HEAD_CHANNELS = 1280
 FROZEN_BLOCKS = 4  # stem + stride-4 blocks: generic edges, frozen to save CPU time
+# Lesion zoom: the box is the predicted mask's centre ± ZOOM_SIGMAS standard deviations (a filled
+# ellipse's semi-axis is 2 σ, so 2.6 leaves ~30 % margin), never under ZOOM_MIN_SCALE of the frame.
+ZOOM_SIGMAS = 2.6
+ZOOM_MIN_SCALE = 0.25
+ZOOM_MIN_AREA = 0.01  # below this predicted lesion share the box widens towards the whole frame
 
 
 def conv_bn_relu(cin: int, cout: int, k: int = 1, groups: int = 1) -> nn.Sequential:
@@ -60,13 +65,64 @@ class BinaryHead(nn.Sequential):
         super().__init__(nn.LayerNorm(cin), nn.Dropout(dropout), nn.Linear(cin, 1))
 
 
+def pixel_centres(n: int, like: torch.Tensor) -> torch.Tensor:
+    """Normalised coordinates in [-1, 1] of n pixel centres (grid_sample, align_corners=False)."""
+    return (torch.arange(n, dtype=like.dtype, device=like.device) + 0.5) * (2.0 / n) - 1.0
+
+
+def lesion_box(prob: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(cx, cy, scale), each [N], of a box around the lesion in normalised frame coordinates, from
+    a lesion probability map [N,1,h,w]: centre = probability-weighted mean, half-extent =
+    ZOOM_SIGMAS weighted standard deviations of the longer axis, the frame's aspect ratio kept.
+    Moments rather than the thresholded mask's extremes: the box moves continuously with the
+    probabilities, so tiny numeric differences (PyTorch vs onnxruntime) cannot jump it."""
+    n, _, h, w = prob.shape
+    p = prob.reshape(n, h, w)
+    xs, ys = pixel_centres(w, p).view(1, 1, w), pixel_centres(h, p).view(1, h, 1)
+    mass = p.sum(dim=(1, 2)) + 1e-6
+    cx = (p * xs).sum(dim=(1, 2)) / mass
+    cy = (p * ys).sum(dim=(1, 2)) / mass
+    sx = ((p * (xs - cx.view(n, 1, 1)) ** 2).sum(dim=(1, 2)) / mass + 1e-8).sqrt()
+    sy = ((p * (ys - cy.view(n, 1, 1)) ** 2).sum(dim=(1, 2)) / mass + 1e-8).sqrt()
+    scale = torch.clamp(ZOOM_SIGMAS * torch.maximum(sx, sy), ZOOM_MIN_SCALE, 1.0)
+    # little or no lesion predicted: fall back smoothly towards the whole frame
+    confidence = torch.clamp(p.mean(dim=(1, 2)) / ZOOM_MIN_AREA, 0.0, 1.0)
+    return cx * confidence, cy * confidence, confidence * scale + (1 - confidence)
+
+
+def keep_inside(cx: torch.Tensor, cy: torch.Tensor, scale: torch.Tensor):
+    """Clamp the centre so the box [c - scale, c + scale] stays inside [-1, 1]."""
+    lim = 1.0 - scale
+    return torch.maximum(torch.minimum(cx, lim), -lim), torch.maximum(torch.minimum(cy, lim), -lim)
+
+
+def box_grid(cx: torch.Tensor, cy: torch.Tensor, scale: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """grid_sample grid [N,h,w,2] that resamples the box onto an h x w output."""
+    n = cx.shape[0]
+    gx = cx.view(n, 1, 1) + scale.view(n, 1, 1) * pixel_centres(w, cx).view(1, 1, w)
+    gy = cy.view(n, 1, 1) + scale.view(n, 1, 1) * pixel_centres(h, cx).view(1, h, 1)
+    return torch.stack([gx.expand(n, h, w), gy.expand(n, h, w)], dim=-1)
+
+
+def attention_pool(features: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Mean of features [N,C,h,w] weighted by a lesion probability map [N,1,h,w]."""
+    return (features * weights).sum(dim=(2, 3)) / (weights.sum(dim=(2, 3)) + 1e-3)
+
+
 class LesionMTL(nn.Module):
     """Input: float RGB in [0, 255], NCHW. Output: (mask_logits [N,1,H,W], score_logits [N,2],
     embedding [N,1280+L]) — the embedding (global pool of the deepest features, then low-level
-    colour/texture statistics) feeds the out-of-distribution gate only."""
+    colour/texture statistics) feeds the out-of-distribution gate only.
 
-    def __init__(self, decoder_channels=(96, 64, 32, 24), dropout: float = 0.3, width_mult: float = 1.0):
+    zoom=True adds a second pass of the SAME encoder over the lesion's box (from the predicted
+    mask), resampled to the input size: at 192x256 a small lesion covers one or two cells of the
+    stride-32 grid, and the zoomed view gives the classifiers its detail at the scale the ImageNet
+    filters expect. The heads then see the whole-frame and the zoomed pools."""
+
+    def __init__(self, decoder_channels=(96, 64, 32, 24), dropout: float = 0.3, width_mult: float = 1.0,
+                 zoom: bool = False):
         super().__init__()
+        self.zoom = zoom
         self.encoder = mobilenet_v2(width_mult=width_mult).features
         skip_ch = [self._out_channels(i) for i in SKIP_TAPS]
         deep_ch = self._out_channels(DEEP_TAP)
@@ -80,7 +136,8 @@ class LesionMTL(nn.Module):
             cin = cout
         self.decoder = nn.ModuleList(stages)
         self.mask_head = nn.Conv2d(cin, 1, 1)
-        self.cls_heads = nn.ModuleList([BinaryHead(2 * head_ch, dropout) for _ in range(2)])
+        pools = 4 if zoom else 2
+        self.cls_heads = nn.ModuleList([BinaryHead(pools * head_ch, dropout) for _ in range(2)])
 
     def _out_channels(self, idx: int) -> int:
         block = self.encoder[idx]
@@ -92,31 +149,56 @@ class LesionMTL(nn.Module):
         if not torch.jit.is_tracing() and (h % 32 or w % 32):
             raise ValueError(f"input {h}x{w}: height and width must be multiples of 32, "
                              f"e.g. {-(-h // 32) * 32}x{-(-w // 32) * 32}")
-        x = (x - self.mean) / self.std
+        image = (x - self.mean) / self.std
         # low-level image statistics for the OOD gate: colour, contrast, early-layer texture
-        low = [x.mean(dim=(2, 3)), x.std(dim=(2, 3))]
-        skips = []
-        for i, block in enumerate(self.encoder):
-            x = block(x)
-            if i in SKIP_TAPS:
-                skips.append(x)
-            if i == DEEP_TAP:
-                deep = x
-        top = x  # features[18]: 1280 channels at stride 32
+        low = [image.mean(dim=(2, 3)), image.std(dim=(2, 3))]
+        skips, deep, top = self.encode(image)
         y = deep
         for stage, skip in zip(self.decoder, reversed(skips)):
             y = stage(y, skip)
         half = self.mask_head(y)  # stride 2
         mask_logits = F.interpolate(half, size=(h, w), mode="bilinear", align_corners=False)
         # Mask-attention pooling: the classifier also looks at the lesion, not only the whole frame.
-        attn = F.avg_pool2d(torch.sigmoid(half.detach()), kernel_size=16)
+        prob = torch.sigmoid(half.detach())
+        attn = F.avg_pool2d(prob, kernel_size=16)
         gap = top.mean(dim=(2, 3))
-        lesion_pool = (top * attn).sum(dim=(2, 3)) / (attn.sum(dim=(2, 3)) + 1e-3)
-        feat = torch.cat([gap, lesion_pool], dim=1)
+        pools = [gap, attention_pool(top, attn)]
+        if self.zoom:
+            pools += self.zoom_pools(image, F.avg_pool2d(prob, kernel_size=4), attn)
+        feat = torch.cat(pools, dim=1)
         scores = torch.cat([head(feat) for head in self.cls_heads], dim=1)
         for skip in skips[:3]:  # strides 2, 4, 8
             low += [skip.mean(dim=(2, 3)), skip.std(dim=(2, 3))]
         return mask_logits, scores, torch.cat([gap] + low, dim=1)
+
+    def encode(self, x: torch.Tensor):
+        """(skips at strides 2/4/8/16, the stride-32 320-ch features, the 1280-ch top)."""
+        skips, deep = [], x
+        for i, block in enumerate(self.encoder):
+            x = block(x)
+            if i in SKIP_TAPS:
+                skips.append(x)
+            if i == DEEP_TAP:
+                deep = x
+        return skips, deep, x
+
+    def zoom_pools(self, image: torch.Tensor, box_prob: torch.Tensor, attn: torch.Tensor) -> list[torch.Tensor]:
+        """Global and lesion pools of the encoder run on the lesion's box (see the class note);
+        box_prob: lesion probabilities at stride 8, attn: at stride 32 (the pooling weights)."""
+        h, w = image.shape[-2:]
+        cx, cy, scale = lesion_box(box_prob)
+        if self.training:  # jitter the box so the heads do not depend on its exact placement
+            n = cx.shape[0]
+            scale = torch.clamp(scale * torch.exp((torch.rand(n, device=cx.device) - 0.5) * 0.3), max=1.0)
+            cx = cx + (torch.rand(n, device=cx.device) - 0.5) * 0.2 * scale
+            cy = cy + (torch.rand(n, device=cx.device) - 0.5) * 0.2 * scale
+        cx, cy = keep_inside(cx, cy, scale)
+        crop = F.grid_sample(image, box_grid(cx, cy, scale, h, w), mode="bilinear",
+                             padding_mode="border", align_corners=False)
+        top = self.encode(crop)[2]
+        crop_attn = F.grid_sample(attn, box_grid(cx, cy, scale, top.shape[-2], top.shape[-1]),
+                                  mode="bilinear", padding_mode="border", align_corners=False)
+        return [top.mean(dim=(2, 3)), attention_pool(top, crop_attn)]
 
     def freeze_encoder_bn(self) -> None:
         """The ImageNet copy has batch norm folded into biases (mean 0, var 1-eps): keep its
