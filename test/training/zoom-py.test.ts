@@ -1,0 +1,71 @@
+// The lesion zoom's box maths (training/lesion_mtl/model.py: lesion_box, keep_inside, box_grid)
+// against hand-computed values. It runs in Python because the box is computed inside the
+// exported graph, from the predicted mask, for every image the pipeline analyses.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PACKAGE_ROOT } from '../../src/config.js';
+import { PYTHON, pythonCanImport } from '../helpers/python.js';
+
+const run = promisify(execFile);
+
+async function python(code: string): Promise<unknown> {
+  const prelude = 'import json, torch\nfrom lesion_mtl.model import *\nfrom lesion_mtl.model import lesion_box, keep_inside, box_grid\n';
+  const { stdout } = await run(PYTHON, ['-c', prelude + code], { cwd: path.join(PACKAGE_ROOT, 'training') });
+  return JSON.parse(stdout);
+}
+
+const hasTorch = await pythonCanImport(['torch', 'torchvision']);
+const maybe = hasTorch ? describe : describe.skip;
+
+maybe('lesion zoom box', () => {
+  test('a centred rectangle: centre 0, half-extent 2.6 standard deviations of its longer axis', async () => {
+    // 24x32 map, ones in rows 6..17 and columns 8..23 (a 12x16 block in the middle). Columns are
+    // 1/16 apart in normalised units: σx = sqrt((16² - 1) / 12) / 16 = 0.288104; rows 1/12 apart:
+    // σy = sqrt((12² - 1) / 12) / 12 = 0.287671. Scale = 2.6 · max = 0.749070.
+    const out = (await python(`
+p = torch.zeros(1, 1, 24, 32); p[0, 0, 6:18, 8:24] = 1
+print(json.dumps([t.item() for t in lesion_box(p)]))`)) as number[];
+    expect(out[0]).toBeCloseTo(0, 6);
+    expect(out[1]).toBeCloseTo(0, 6);
+    expect(out[2]).toBeCloseTo(0.74907, 4);
+  });
+
+  test('a one-cell lesion in a corner: the box widens towards the frame, then is kept inside it', async () => {
+    // One cell at row 0, column 31 of 24x32: centre (31.5/16 - 1, 0.5/12 - 1) = (0.96875, -0.958333),
+    // σ ≈ 0 → scale 0.25 (the floor). Lesion share 1/768 → confidence (1/768)/0.01 = 0.130208:
+    // cx = 0.126139, cy = -0.124783, scale = 0.130208·0.25 + 0.869792 = 0.902344.
+    // keep_inside: |centre| ≤ 1 - 0.902344 = 0.097656.
+    const out = (await python(`
+p = torch.zeros(1, 1, 24, 32); p[0, 0, 0, 31] = 1
+cx, cy, s = lesion_box(p)
+ix, iy = keep_inside(cx, cy, s)
+print(json.dumps([cx.item(), cy.item(), s.item(), ix.item(), iy.item()]))`)) as number[];
+    const expected = [0.126139, -0.124783, 0.902344, 0.097656, -0.097656];
+    out.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+  });
+
+  test('no lesion predicted: the whole frame', async () => {
+    const out = await python(`print(json.dumps([t.item() for t in lesion_box(torch.zeros(2, 1, 24, 32))[2]]))`);
+    expect(out).toEqual([1, 1]);
+  });
+
+  test('box_grid samples pixel centres of the box; the whole-frame box resamples the image unchanged', async () => {
+    // Box centre (0.5, -0.25), scale 0.5, onto 2x4: x centres -0.75, -0.25, 0.25, 0.75 → 0.125,
+    // 0.375, 0.625, 0.875; y centres -0.5, 0.5 → -0.5, 0.
+    const out = (await python(`
+g = box_grid(torch.tensor([0.5]), torch.tensor([-0.25]), torch.tensor([0.5]), 2, 4)
+img = torch.rand(1, 3, 6, 8)
+same = torch.nn.functional.grid_sample(img, box_grid(torch.zeros(1), torch.zeros(1), torch.ones(1), 6, 8),
+                                       mode="bilinear", padding_mode="border", align_corners=False)
+print(json.dumps([g[0, :, :, 0].tolist(), g[0, :, :, 1].tolist(), (same - img).abs().max().item()]))`)) as [
+      number[][],
+      number[][],
+      number,
+    ];
+    const [gx, gy, diff] = out;
+    gx.forEach((row) => row.forEach((v, i) => expect(v).toBeCloseTo([0.125, 0.375, 0.625, 0.875][i]!, 6)));
+    gy.forEach((row, r) => row.forEach((v) => expect(v).toBeCloseTo([-0.5, 0][r]!, 6)));
+    expect(diff).toBeLessThan(1e-5);
+  });
+});
