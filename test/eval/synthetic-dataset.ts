@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { isic2017SplitPaths, type Isic2017Split } from '../../src/eval/dataset.js';
 import type { EvalPrediction, Predictor } from '../../src/eval/evaluate.js';
 
 export const WIDTH = 32;
@@ -89,12 +90,11 @@ async function writeImageJpeg(file: string, seed: number): Promise<void> {
 
 /** `<root>/ISIC-2017_<split>_{Data,Part1_GroundTruth,Part3_GroundTruth.csv}` with CRLF and `0.0`/`1.0`. */
 export async function writeSyntheticIsicSplit(
-  split = 'Validation',
+  split: Isic2017Split = 'Validation',
   images: readonly SyntheticImage[] = SYNTHETIC_IMAGES,
 ): Promise<string> {
   const root = await mkdtemp(path.join(tmpdir(), 'lesion-eval-'));
-  const dataDir = path.join(root, `ISIC-2017_${split}_Data`);
-  const maskDir = path.join(root, `ISIC-2017_${split}_Part1_GroundTruth`);
+  const { images: dataDir, masks: maskDir, labels } = isic2017SplitPaths(root, split);
   await mkdir(dataDir);
   await mkdir(maskDir);
   let csv = 'image_id,melanoma,seborrheic_keratosis\r\n';
@@ -104,7 +104,7 @@ export async function writeSyntheticIsicSplit(
       await writeMaskPng(path.join(maskDir, `${image.id}_segmentation.png`), image.truth);
     csv += `${image.id},${image.labels.melanoma.toFixed(1)},${image.labels.seborrheic_keratosis.toFixed(1)}\r\n`;
   }
-  await writeFile(path.join(root, `ISIC-2017_${split}_Part3_GroundTruth.csv`), csv);
+  await writeFile(labels, csv);
   return root;
 }
 

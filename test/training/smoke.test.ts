@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { PACKAGE_ROOT } from '../../src/config.js';
+import { isic2017SplitPaths, type Isic2017Split } from '../../src/eval/dataset.js';
 import { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
 import { loadConfig } from '../../src/config.js';
 import { checkParity } from './parity.js';
@@ -15,10 +16,9 @@ import { PYTHON, pythonCanImport } from '../helpers/python.js';
 const run = promisify(execFile);
 
 /** n images per split: a dark ellipse (the "lesion") on a skin-coloured background. */
-async function writeSyntheticIsic(root: string, counts: Record<string, number>): Promise<void> {
-  for (const [split, n] of Object.entries(counts)) {
-    const data = path.join(root, `ISIC-2017_${split}_Data`);
-    const gt = path.join(root, `ISIC-2017_${split}_Part1_GroundTruth`);
+async function writeSyntheticIsic(root: string, counts: Partial<Record<Isic2017Split, number>>): Promise<void> {
+  for (const [split, n] of Object.entries(counts) as [Isic2017Split, number][]) {
+    const { images: data, masks: gt, labels } = isic2017SplitPaths(root, split);
     await mkdir(data, { recursive: true });
     await mkdir(gt, { recursive: true });
     const rows = ['image_id,melanoma,seborrheic_keratosis'];
@@ -33,7 +33,7 @@ async function writeSyntheticIsic(root: string, counts: Record<string, number>):
       await sharp(ellipse('#ffffff', '#000000')).greyscale().png().toFile(path.join(gt, `${id}_segmentation.png`));
       rows.push(`${id},${i % 3 === 0 ? '1.0' : '0.0'},${i % 3 === 1 ? '1.0' : '0.0'}`);
     }
-    await writeFile(path.join(root, `ISIC-2017_${split}_Part3_GroundTruth.csv`), rows.join('\r\n') + '\r\n');
+    await writeFile(labels, rows.join('\r\n') + '\r\n');
   }
 }
 
