@@ -100,6 +100,25 @@ maybe('ablation summary', () => {
     expect(variants['classification only']).toBeUndefined();
   });
 
+  test('a lesion-zoom run is its own variant, paired with the plain multi-task run of its seed on every head', async () => {
+    // Arrange
+    const zoom = await writeRun(path.join(dir, 'zoom-17'), { seed: 17, zoom: true }, [
+      { jaccard: 0.7, melanoma: 0.85, sk: 0.9 },
+      { jaccard: 0.75, melanoma: 0.9, sk: 0.93 },
+    ]);
+
+    // Act
+    const { variants } = await summarise([runs[0]!, runs[1]!, zoom]);
+    const zoomed = variants['multi-task + lesion zoom']!;
+
+    // Assert: seed 17's multi-task last epoch is 0.76 / 0.88 / 0.94 → −0.01, +0.02, −0.01; seed 29 has no zoom run
+    expect(zoomed.seeds).toEqual([17]);
+    expect(variants['multi-task']!.seeds).toEqual([17, 29]);
+    expect(zoomed.minusMultiTask!.jaccard!['17']).toBeCloseTo(-0.01, 12);
+    expect(zoomed.minusMultiTask!.melanomaAuc!['17']).toBeCloseTo(0.02, 12);
+    expect(zoomed.minusMultiTask!.seborrheicKeratosisAuc!['17']).toBeCloseTo(-0.01, 12);
+  });
+
   test('refuses runs of another recipe and unfinished runs', async () => {
     // Arrange
     const other = await writeRun(path.join(dir, 'other'), { seed: 17, seg_weight: 0, height: 96 }, [
