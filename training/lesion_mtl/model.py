@@ -116,8 +116,9 @@ class LesionMTL(nn.Module):
 
     zoom=True adds a second pass of the SAME encoder over the lesion's box (from the predicted
     mask), resampled to the input size: at 192x256 a small lesion covers one or two cells of the
-    stride-32 grid, and the zoomed view gives the classifiers its detail at the scale the ImageNet
-    filters expect. The heads then see the whole-frame and the zoomed pools."""
+    stride-32 grid, and the zoomed view shows it to the classifiers at the scale the ImageNet
+    filters expect. The heads then see the whole-frame and the zoomed pools. Measured on the
+    256x192 copies it did not help (docs/ablation-zoom.md): resampling adds no detail."""
 
     def __init__(self, decoder_channels=(96, 64, 32, 24), dropout: float = 0.3, width_mult: float = 1.0,
                  zoom: bool = False):
