@@ -43,6 +43,13 @@ async function summarise(runDirs: string[]): Promise<{ variants: Record<string, 
   return JSON.parse(stdout) as { variants: Record<string, Variant | undefined> };
 }
 
+/** The Markdown report's opening paragraph (what the runs compare). */
+async function reportIntro(runDirs: string[]): Promise<string> {
+  const code = `import sys\nfrom lesion_mtl.ablation import markdown, summarise\nprint(markdown(summarise(sys.argv[1:]), "cmd"))`;
+  const { stdout } = await run(PYTHON, ['-c', code, ...runDirs], { cwd: path.join(PACKAGE_ROOT, 'training') });
+  return stdout.split('\n')[2]!;
+}
+
 const hasPython = await pythonCanImport(['json']);
 const maybe = hasPython ? describe : describe.skip;
 
@@ -117,6 +124,25 @@ maybe('ablation summary', () => {
     expect(zoomed.minusMultiTask!.jaccard!['17']).toBeCloseTo(-0.01, 12);
     expect(zoomed.minusMultiTask!.melanomaAuc!['17']).toBeCloseTo(0.02, 12);
     expect(zoomed.minusMultiTask!.seborrheicKeratosisAuc!['17']).toBeCloseTo(-0.01, 12);
+  });
+
+  test('the report says what differs between its runs, not merely which variants are present', async () => {
+    // Arrange
+    const zoom = (seed: number) =>
+      writeRun(path.join(dir, `zoom-only-${seed}`), { seed, zoom: true }, [{ jaccard: 0.7, melanoma: 0.8, sk: 0.9 }, { jaccard: 0.7, melanoma: 0.8, sk: 0.9 }]);
+    const zoomed = [await zoom(17), await zoom(29)];
+
+    // Act
+    const lossWeights = await reportIntro(runs);
+    const zoomVsPlain = await reportIntro([runs[0]!, zoomed[0]!]);
+    const zoomOnly = await reportIntro(zoomed);
+
+    // Assert
+    expect(lossWeights).toMatch(/only the loss weights differ\. A head whose loss is off is untrained/);
+    expect(lossWeights).not.toMatch(/zoom/);
+    expect(zoomVsPlain).toMatch(/only the lesion zoom differs\. Figures/);
+    expect(zoomVsPlain).not.toMatch(/untrained/);
+    expect(zoomOnly).toMatch(/only the seed differs\. Every run has the lesion zoom on\./);
   });
 
   test('refuses runs of another recipe and unfinished runs', async () => {

@@ -10,7 +10,7 @@ import { PYTHON, pythonCanImport } from '../helpers/python.js';
 const run = promisify(execFile);
 
 async function python(code: string): Promise<unknown> {
-  const prelude = 'import json, torch\nfrom lesion_mtl.model import *\nfrom lesion_mtl.model import lesion_box, keep_inside, box_grid\n';
+  const prelude = 'import json, torch\nfrom lesion_mtl.model import lesion_box, keep_inside, box_grid\n';
   const { stdout } = await run(PYTHON, ['-c', prelude + code], { cwd: path.join(PACKAGE_ROOT, 'training') });
   return JSON.parse(stdout);
 }
@@ -19,7 +19,7 @@ const hasTorch = await pythonCanImport(['torch', 'torchvision']);
 const maybe = hasTorch ? describe : describe.skip;
 
 maybe('lesion zoom box', () => {
-  test('a centred rectangle: centre 0, half-extent 2.6 standard deviations of its longer axis', async () => {
+  test('a centred rectangle: centre 0, half-extent 2.6 standard deviations of its wider axis', async () => {
     // 24x32 map, ones in rows 6..17 and columns 8..23 (a 12x16 block in the middle). Columns are
     // 1/16 apart in normalised units: σx = sqrt((16² - 1) / 12) / 16 = 0.288104; rows 1/12 apart:
     // σy = sqrt((12² - 1) / 12) / 12 = 0.287671. Scale = 2.6 · max = 0.749070.
@@ -29,6 +29,17 @@ print(json.dumps([t.item() for t in lesion_box(p)]))`)) as number[];
     expect(out[0]).toBeCloseTo(0, 6);
     expect(out[1]).toBeCloseTo(0, 6);
     expect(out[2]).toBeCloseTo(0.74907, 4);
+  });
+
+  test('a tall, narrow lesion: the scale follows the axis that is wider relative to its frame side', async () => {
+    // Ones in rows 6..17 (12 rows, 1/12 apart: σy = 0.287671) and columns 15..16 (2 columns, 1/16
+    // apart: σx = sqrt((2² - 1) / 12) / 16 = 0.03125). Scale = 2.6 · σy = 0.747945; centre (0, 0).
+    const out = (await python(`
+p = torch.zeros(1, 1, 24, 32); p[0, 0, 6:18, 15:17] = 1
+print(json.dumps([t.item() for t in lesion_box(p)]))`)) as number[];
+    expect(out[0]).toBeCloseTo(0, 6);
+    expect(out[1]).toBeCloseTo(0, 6);
+    expect(out[2]).toBeCloseTo(0.747945, 4);
   });
 
   test('a one-cell lesion in a corner: the box widens towards the frame, then is kept inside it', async () => {

@@ -95,6 +95,8 @@ def onnx_export(module: torch.nn.Module, example: torch.Tensor, path: str) -> No
 def export_model(cfg: dict, model: torch.nn.Module, tr, va, evaluate, predict, info: dict) -> dict:
     h, w = cfg["height"], cfg["width"]
     pass_flops, params = count_flops(model, h, w)
+    if params > cfg["max_params"]:
+        raise SystemExit(f"{params:,} parameters, over max_params={cfg['max_params']:,}")
     # 1. test-time augmentation: chosen on Validation among the modes within the FLOP budget;
     # candidates are listed cheapest first; take the cheapest within tolerance of the best
     affordable = [t for t in cfg["tta_candidates"] if pass_flops * len(TTA_FLIPS[t]) <= cfg["max_gflops"] * 1e9]

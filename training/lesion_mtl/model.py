@@ -28,7 +28,8 @@ FROZEN_BLOCKS = 4  # stem + stride-4 blocks: generic edges, frozen to save CPU t
 # ellipse's semi-axis is 2 σ, so 2.6 leaves ~30 % margin), never under ZOOM_MIN_SCALE of the frame.
 ZOOM_SIGMAS = 2.6
 ZOOM_MIN_SCALE = 0.25
-ZOOM_MIN_AREA = 0.01  # below this predicted lesion share the box widens towards the whole frame
+ZOOM_CONFIDENT_AREA = 0.01  # predicted lesion share from which the box is trusted fully; below it
+# the box blends towards the whole frame
 
 
 def conv_bn_relu(cin: int, cout: int, k: int = 1, groups: int = 1) -> nn.Sequential:
@@ -73,7 +74,10 @@ def pixel_centres(n: int, like: torch.Tensor) -> torch.Tensor:
 def lesion_box(prob: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(cx, cy, scale), each [N], of a box around the lesion in normalised frame coordinates, from
     a lesion probability map [N,1,h,w]: centre = probability-weighted mean, half-extent =
-    ZOOM_SIGMAS weighted standard deviations of the longer axis, the frame's aspect ratio kept.
+    ZOOM_SIGMAS weighted standard deviations along the axis where the lesion is wider relative to
+    that side of the frame (one scale for both normalised axes keeps the frame's aspect ratio).
+    When the predicted lesion covers less than ZOOM_CONFIDENT_AREA of the frame, the box blends
+    linearly towards the whole frame (nothing predicted: the whole frame).
     Moments rather than the thresholded mask's extremes: the box moves continuously with the
     probabilities, so tiny numeric differences (PyTorch vs onnxruntime) cannot jump it."""
     n, _, h, w = prob.shape
@@ -86,11 +90,11 @@ def lesion_box(prob: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Te
     sy = ((p * (ys - cy.view(n, 1, 1)) ** 2).sum(dim=(1, 2)) / mass + 1e-8).sqrt()
     scale = torch.clamp(ZOOM_SIGMAS * torch.maximum(sx, sy), ZOOM_MIN_SCALE, 1.0)
     # little or no lesion predicted: fall back smoothly towards the whole frame
-    confidence = torch.clamp(p.mean(dim=(1, 2)) / ZOOM_MIN_AREA, 0.0, 1.0)
+    confidence = torch.clamp(p.mean(dim=(1, 2)) / ZOOM_CONFIDENT_AREA, 0.0, 1.0)
     return cx * confidence, cy * confidence, confidence * scale + (1 - confidence)
 
 
-def keep_inside(cx: torch.Tensor, cy: torch.Tensor, scale: torch.Tensor):
+def keep_inside(cx: torch.Tensor, cy: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Clamp the centre so the box [c - scale, c + scale] stays inside [-1, 1]."""
     lim = 1.0 - scale
     return torch.maximum(torch.minimum(cx, lim), -lim), torch.maximum(torch.minimum(cy, lim), -lim)
@@ -118,7 +122,8 @@ class LesionMTL(nn.Module):
     mask), resampled to the input size: at 192x256 a small lesion covers one or two cells of the
     stride-32 grid, and the zoomed view shows it to the classifiers at the scale the ImageNet
     filters expect. The heads then see the whole-frame and the zoomed pools. Measured on the
-    256x192 copies it did not help (docs/ablation-zoom.md): resampling adds no detail."""
+    256x192 copies it did not help (docs/ablation-zoom.md), likely because resampling adds no
+    detail; note the zoomed lesion pool's weights come from the coarse stride-32 map."""
 
     def __init__(self, decoder_channels=(96, 64, 32, 24), dropout: float = 0.3, width_mult: float = 1.0,
                  zoom: bool = False):
@@ -137,8 +142,8 @@ class LesionMTL(nn.Module):
             cin = cout
         self.decoder = nn.ModuleList(stages)
         self.mask_head = nn.Conv2d(cin, 1, 1)
-        pools = 4 if zoom else 2
-        self.cls_heads = nn.ModuleList([BinaryHead(pools * head_ch, dropout) for _ in range(2)])
+        n_pools = 4 if zoom else 2  # [global, lesion] pools of the frame (and of the zoomed box)
+        self.cls_heads = nn.ModuleList([BinaryHead(n_pools * head_ch, dropout) for _ in range(2)])
 
     def _out_channels(self, idx: int) -> int:
         block = self.encoder[idx]

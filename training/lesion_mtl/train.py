@@ -63,6 +63,7 @@ DEFAULTS = {
     "selection": "jaccard+mean_auc",
     "members": None,  # [{seed, epochs, ...}, ...]: train each, export their ensemble (see member_configs)
     "max_gflops": 3.0,  # serving budget per image; TTA modes above it are not candidates
+    "max_params": 6_000_000,  # serving budget (all members together); the export refuses a larger model
     "device": "auto",  # training device: "auto" (CUDA when present), "cpu" or "cuda"; export runs on CPU
 }
 
