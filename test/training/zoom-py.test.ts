@@ -19,27 +19,20 @@ const hasTorch = await pythonCanImport(['torch', 'torchvision']);
 const maybe = hasTorch ? describe : describe.skip;
 
 maybe('lesion zoom box', () => {
-  test('a centred rectangle: centre 0, half-extent 2.6 standard deviations of its wider axis', async () => {
-    // 24x32 map, ones in rows 6..17 and columns 8..23 (a 12x16 block in the middle). Columns are
-    // 1/16 apart in normalised units: σx = sqrt((16² - 1) / 12) / 16 = 0.288104; rows 1/12 apart:
-    // σy = sqrt((12² - 1) / 12) / 12 = 0.287671. Scale = 2.6 · max = 0.749070.
+  // Centred blocks on a 24x32 map: columns are 1/16 apart in normalised units, rows 1/12, and a
+  // run of k evenly spaced cells has σ = sqrt((k² - 1) / 12) · spacing.
+  test.each([
+    // 12x16 block (rows 6..17, columns 8..23): σx = 0.288104, σy = 0.287671 → 2.6 · σx = 0.749071
+    { lesion: 'a 12x16 block', rows: '6:18', cols: '8:24', scale: 0.749071 },
+    // 12x2 block (rows 6..17, columns 15..16): σx = 0.03125, σy = 0.287671 → 2.6 · σy = 0.747945
+    { lesion: 'a tall, narrow 12x2 block', rows: '6:18', cols: '15:17', scale: 0.747945 },
+  ])('$lesion: centre 0, half-extent 2.6 σ along the axis wider relative to its frame side', async ({ rows, cols, scale }) => {
     const out = (await python(`
-p = torch.zeros(1, 1, 24, 32); p[0, 0, 6:18, 8:24] = 1
+p = torch.zeros(1, 1, 24, 32); p[0, 0, ${rows}, ${cols}] = 1
 print(json.dumps([t.item() for t in lesion_box(p)]))`)) as number[];
     expect(out[0]).toBeCloseTo(0, 6);
     expect(out[1]).toBeCloseTo(0, 6);
-    expect(out[2]).toBeCloseTo(0.74907, 4);
-  });
-
-  test('a tall, narrow lesion: the scale follows the axis that is wider relative to its frame side', async () => {
-    // Ones in rows 6..17 (12 rows, 1/12 apart: σy = 0.287671) and columns 15..16 (2 columns, 1/16
-    // apart: σx = sqrt((2² - 1) / 12) / 16 = 0.03125). Scale = 2.6 · σy = 0.747945; centre (0, 0).
-    const out = (await python(`
-p = torch.zeros(1, 1, 24, 32); p[0, 0, 6:18, 15:17] = 1
-print(json.dumps([t.item() for t in lesion_box(p)]))`)) as number[];
-    expect(out[0]).toBeCloseTo(0, 6);
-    expect(out[1]).toBeCloseTo(0, 6);
-    expect(out[2]).toBeCloseTo(0.747945, 4);
+    expect(out[2]).toBeCloseTo(scale, 4); // float32 sums
   });
 
   test('a one-cell lesion in a corner: the box widens towards the frame, then is kept inside it', async () => {
