@@ -28,6 +28,8 @@ FROZEN_BLOCKS = 4  # stem + stride-4 blocks: generic edges, frozen to save CPU t
 # ellipse's semi-axis is 2 σ, so 2.6 leaves ~30 % margin), never under ZOOM_MIN_SCALE of the frame.
 ZOOM_SIGMAS = 2.6
 ZOOM_MIN_SCALE = 0.25
+SHADES_OF_GREY_P = 6  # Minkowski norm of the illuminant estimate (Finlayson & Trezzi 2004; p = 6 in
+# Barata et al. 2015 for dermoscopy)
 ZOOM_CONFIDENT_AREA = 0.01  # predicted lesion share from which the box is trusted fully; below it
 # the box blends towards the whole frame
 
@@ -64,6 +66,16 @@ class BinaryHead(nn.Sequential):
 
     def __init__(self, cin: int, dropout: float):
         super().__init__(nn.LayerNorm(cin), nn.Dropout(dropout), nn.Linear(cin, 1))
+
+
+def shades_of_grey(x: torch.Tensor, p: int = SHADES_OF_GREY_P) -> torch.Tensor:
+    """Colour constancy on float RGB [N,3,H,W] in [0, 255]: estimate each image's illuminant as the
+    per-channel Minkowski p-mean and scale the channels so it becomes grey, keeping the mean of the
+    three estimates (overall brightness); clipped to [0, 255]. Dermoscopes and clinics differ in
+    white balance; this removes the cast before the network sees the image."""
+    illuminant = ((x / 255.0) ** p).mean(dim=(2, 3), keepdim=True) ** (1.0 / p) + 1e-3
+    gain = illuminant.mean(dim=1, keepdim=True) / illuminant
+    return torch.clamp(x * gain, 0.0, 255.0)
 
 
 def pixel_centres(n: int, like: torch.Tensor) -> torch.Tensor:
@@ -123,12 +135,15 @@ class LesionMTL(nn.Module):
     stride-32 grid, and the zoomed view shows it to the classifiers at the scale the ImageNet
     filters expect. The heads then see the whole-frame and the zoomed pools. Measured on the
     256x192 copies it did not help (docs/ablation-zoom.md), likely because resampling adds no
-    detail; note the zoomed lesion pool's weights come from the coarse stride-32 map."""
+    detail; note the zoomed lesion pool's weights come from the coarse stride-32 map.
+
+    colour_constancy=True feeds the network the Shades-of-Grey corrected image (shades_of_grey)."""
 
     def __init__(self, decoder_channels=(96, 64, 32, 24), dropout: float = 0.3, width_mult: float = 1.0,
-                 zoom: bool = False):
+                 zoom: bool = False, colour_constancy: bool = False):
         super().__init__()
         self.zoom = zoom
+        self.colour_constancy = colour_constancy
         self.encoder = mobilenet_v2(width_mult=width_mult).features
         skip_ch = [self._out_channels(i) for i in SKIP_TAPS]
         deep_ch = self._out_channels(DEEP_TAP)
@@ -156,8 +171,11 @@ class LesionMTL(nn.Module):
             raise ValueError(f"input {h}x{w}: height and width must be multiples of 32, "
                              f"e.g. {-(-h // 32) * 32}x{-(-w // 32) * 32}")
         image = (x - self.mean) / self.std
-        # low-level image statistics for the OOD gate: colour, contrast, early-layer texture
+        # low-level image statistics for the OOD gate: colour, contrast, early-layer texture (of the
+        # image as uploaded: a colour cast is part of what makes a picture unlike the training set)
         low = [image.mean(dim=(2, 3)), image.std(dim=(2, 3))]
+        if self.colour_constancy:
+            image = (shades_of_grey(x) - self.mean) / self.std
         skips, deep, top = self.encode(image)
         y = deep
         for stage, skip in zip(self.decoder, reversed(skips)):

@@ -56,6 +56,7 @@ DEFAULTS = {
     "decoder_channels": [96, 64, 32, 24],
     "dropout": 0.3,
     "zoom": False,  # second encoder pass over the predicted lesion's box for the classifiers (model.py)
+    "colour_constancy": False,  # Shades-of-Grey white balance inside the graph, before the encoder
     "tta_candidates": ["none", "hflip", "flip4"],
     "tta_tolerance": 0.005,
     "sensitivity_target": 0.89,
@@ -155,7 +156,7 @@ def lr_factor(step: int, total: int, warmup: int) -> float:
 
 def build_model(cfg: dict) -> LesionMTL:
     return LesionMTL(decoder_channels=tuple(cfg["decoder_channels"]), dropout=cfg["dropout"],
-                     width_mult=cfg["width_mult"], zoom=cfg["zoom"])
+                     width_mult=cfg["width_mult"], zoom=cfg["zoom"], colour_constancy=cfg["colour_constancy"])
 
 
 def training_device(cfg: dict) -> torch.device:
@@ -284,7 +285,8 @@ def member_configs(cfg: dict) -> list[dict]:
     into <run_dir>/member-<i>."""
     if not cfg["members"]:
         return [cfg]
-    fixed = {"members", "run_dir", "output", "data", "height", "width", "width_mult", "decoder_channels", "zoom"}
+    fixed = {"members", "run_dir", "output", "data", "height", "width", "width_mult", "decoder_channels", "zoom",
+             "colour_constancy"}
     members = []
     for i, overrides in enumerate(cfg["members"]):
         bad = sorted(set(overrides) & fixed | set(overrides) - set(DEFAULTS))

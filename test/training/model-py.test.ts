@@ -1,6 +1,6 @@
-// The lesion zoom's box maths (training/lesion_mtl/model.py: lesion_box, keep_inside, box_grid)
-// against hand-computed values. It runs in Python because the box is computed inside the
-// exported graph, from the predicted mask, for every image the pipeline analyses.
+// The model's own maths (training/lesion_mtl/model.py) against hand-computed values: the lesion
+// zoom's box (lesion_box, keep_inside, box_grid) and Shades-of-Grey colour constancy. It runs in
+// Python because both are computed inside the exported graph for every image the pipeline analyses.
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,7 +10,7 @@ import { PYTHON, pythonCanImport } from '../helpers/python.js';
 const run = promisify(execFile);
 
 async function python(code: string): Promise<unknown> {
-  const prelude = 'import json, torch\nfrom lesion_mtl.model import lesion_box, keep_inside, box_grid\n';
+  const prelude = 'import json, torch\nfrom lesion_mtl.model import lesion_box, keep_inside, box_grid, shades_of_grey\n';
   const { stdout } = await run(PYTHON, ['-c', prelude + code], { cwd: path.join(PACKAGE_ROOT, 'training') });
   return JSON.parse(stdout);
 }
@@ -71,5 +71,30 @@ print(json.dumps([g[0, :, :, 0].tolist(), g[0, :, :, 1].tolist(), (same - img).a
     gx.forEach((row) => row.forEach((v, i) => expect(v).toBeCloseTo([0.125, 0.375, 0.625, 0.875][i]!, 6)));
     gy.forEach((row, r) => row.forEach((v) => expect(v).toBeCloseTo([-0.5, 0][r]!, 6)));
     expect(diff).toBeLessThan(1e-5);
+  });
+});
+
+maybe('Shades-of-Grey colour constancy', () => {
+  test('a uniform colour cast becomes grey at the mean of the three illuminant estimates', async () => {
+    // R, G, B = 200, 100, 50 everywhere: illuminant = value/255 + 0.001 = 0.785314, 0.393157,
+    // 0.197078 (the p-mean of a constant is the constant); their mean 0.458516; each channel is
+    // scaled by 0.458516 / its own → 116.773, 116.624, 116.328 (the 0.001 keeps them a hair apart).
+    const out = (await python(`
+x = torch.zeros(1, 3, 2, 2); x[:, 0] = 200; x[:, 1] = 100; x[:, 2] = 50
+print(json.dumps(shades_of_grey(x)[0, :, 0, 0].tolist()))`)) as number[];
+    [116.773, 116.624, 116.328].forEach((v, i) => expect(out[i]).toBeCloseTo(v, 2));
+  });
+
+  test('the illuminant is a p = 6 mean, which bright pixels dominate', async () => {
+    // R = [255, 0], G = B = [51, 51] (2 pixels): R's p-mean = (1/2)^(1/6) = 0.890899 (+0.001 =
+    // 0.891899), G's = B's = 0.2 (+0.001 = 0.201); their mean 0.431300 → R gain 0.483575, G/B
+    // gain 2.145769.
+    const out = (await python(`
+x = torch.zeros(1, 3, 1, 2); x[0, 0, 0, 0] = 255; x[:, 1:] = 51
+print(json.dumps(shades_of_grey(x)[0, :, 0, :].tolist()))`)) as number[][];
+    expect(out[0]![0]).toBeCloseTo(255 * 0.483575, 2);
+    expect(out[0]![1]).toBe(0);
+    expect(out[1]![0]).toBeCloseTo(51 * 2.145769, 2);
+    expect(out[2]![1]).toBeCloseTo(51 * 2.145769, 2);
   });
 });
