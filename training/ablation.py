@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Multi-task vs single-task, the paper's central claim, under one budget (and runs with the
-lesion zoom against the same recipe without it):
+"""Multi-task vs single-task, the paper's central claim, under one budget (and runs with a
+model option on against the same recipe without it):
 
     python3 training/ablation.py --config training/configs/ablation.json --out docs/ablation
     python3 training/ablation.py --runs runs/gpu-ablation/member-* runs/gpu-ensemble-4x40/member-0 \\
@@ -9,7 +9,8 @@ lesion zoom against the same recipe without it):
 The first trains the same network three times from the same seed (both losses, segmentation
 loss only, classification loss only). The second summarises runs already trained, e.g. the
 members of training/configs/gpu-ablation.json trained in parallel on a GPU by
-training/device-train.sh; it refuses runs whose recipes differ beyond loss weights, the lesion zoom and seed.
+training/device-train.sh; it refuses runs whose recipes differ beyond loss weights, model options (zoom, colour
+constancy) and seed.
 Both report Validation metrics (last epoch, no selection; the best epoch for reference).
 Test_v2 is not read. Writes <out>.json and <out>.md."""
 from __future__ import annotations

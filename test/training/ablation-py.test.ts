@@ -126,6 +126,21 @@ maybe('ablation summary', () => {
     expect(zoomed.minusMultiTask!.seborrheicKeratosisAuc!['17']).toBeCloseTo(-0.01, 12);
   });
 
+  test('each model option gets its own variant name; several options join in a fixed order', async () => {
+    // Arrange
+    const epochs = [{ jaccard: 0.7, melanoma: 0.8, sk: 0.9 }, { jaccard: 0.72, melanoma: 0.82, sk: 0.92 }];
+    const colour = await writeRun(path.join(dir, 'colour-29'), { seed: 29, colour_constancy: true }, epochs);
+    const both = await writeRun(path.join(dir, 'both-29'), { seed: 29, colour_constancy: true, zoom: true }, epochs);
+
+    // Act
+    const { variants } = await summarise([runs[1]!, colour, both]);
+
+    // Assert: plain first, then by number of options; each paired with seed 29's multi-task (0.78 / 0.86 / 0.96)
+    expect(Object.keys(variants)).toEqual(['multi-task', 'multi-task + colour constancy', 'multi-task + lesion zoom + colour constancy']);
+    expect(variants['multi-task + colour constancy']!.minusMultiTask!.melanomaAuc!['29']).toBeCloseTo(-0.04, 12);
+    expect(await reportIntro([runs[1]!, colour])).toMatch(/only colour constancy differs\. Figures/);
+  });
+
   test('the report says what differs between its runs, not merely which variants are present', async () => {
     // Arrange
     const zoom = (seed: number) =>

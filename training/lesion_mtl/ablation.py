@@ -1,8 +1,8 @@
-"""Multi-task vs single-task (and the lesion zoom) from finished runs: each run directory holds
+"""Multi-task vs single-task (and the model options) from finished runs: each run directory holds
 the config.json and log.jsonl that train() writes. A run's variant follows from its loss weights
-and its "zoom" flag; runs of one variant with different seeds are averaged, and every seed is
-compared with the plain multi-task run of the same seed (paired: same initialisation and data
-order up to the change). No torch needed."""
+and its option flags ("zoom", "colour_constancy"); runs of one variant with different seeds are
+averaged, and every seed is compared with the plain multi-task run of the same seed (paired: same
+initialisation and data order up to the change). No torch needed."""
 from __future__ import annotations
 
 import json
@@ -18,21 +18,39 @@ VARIANTS = {
 METRICS = ("jaccard", "melanomaAuc", "seborrheicKeratosisAuc")
 # what may differ between the runs of one ablation; everything else is the shared recipe
 # (data and pretrained stay in the recipe: only their paths are logged, so they must be the same)
-FREE_KEYS = {"seed", "seg_weight", "cls_weight", "zoom", "run_dir", "output", "members", "name", "version",
-             "device", "threads"}
-ZOOM = " + lesion zoom"  # suffix of the variants trained with "zoom": true (model.LesionMTL)
+# model options: config flag → (its name in a variant's name, in a sentence, a note on what it does);
+# a variant's name is its task variant + " + <name>" for each option on
+OPTIONS = {
+    "zoom": ("lesion zoom", "the lesion zoom", "The lesion zoom adds a second pass of the shared encoder over the predicted "
+                            "lesion's box for the classifiers (training/README.md)."),
+    "colour_constancy": ("colour constancy", "colour constancy", "Colour constancy: the network sees the image after "
+                                             "Shades-of-Grey white balance (p = 6, training/README.md)."),
+}
+FREE_KEYS = {"seed", "seg_weight", "cls_weight", *OPTIONS, "run_dir", "output", "members", "name", "version",
+             "device", "threads",
+             "max_params"}  # an export budget, added after some of the runs here: not part of training
 
 
 def variant_of(cfg: dict) -> str:
     for name, weights in VARIANTS.items():
         if all((cfg[k] > 0) == (w > 0) for k, w in weights.items()):
-            return name + (ZOOM if cfg.get("zoom") else "")  # configs older than the flag: no zoom
+            # configs older than a flag lack it: off
+            return " + ".join([name] + [label for key, (label, *_) in OPTIONS.items() if cfg.get(key)])
     raise ValueError(f"seg_weight {cfg['seg_weight']} and cls_weight {cfg['cls_weight']}: no task is trained")
+
+
+def task_of(variant: str) -> str:
+    return variant.split(" + ")[0]
+
+
+def options_of(variant: str) -> frozenset[str]:
+    parts = variant.split(" + ")[1:]
+    return frozenset(key for key, (label, *_) in OPTIONS.items() if label in parts)
 
 
 def uses(variant: str, metric: str) -> bool:
     """Whether a variant trains the head a metric measures (an untrained head's figure is noise)."""
-    weights = VARIANTS[variant.removesuffix(ZOOM)]
+    weights = VARIANTS[task_of(variant)]
     return weights["seg_weight" if metric == "jaccard" else "cls_weight"] > 0
 
 
@@ -72,8 +90,8 @@ def mean(values: list[float | None]) -> float | None:
 
 
 def summarise(run_dirs: list[str]) -> dict:
-    """Groups runs by variant; refuses runs whose recipes differ beyond the loss weights, the zoom
-    flag and the seed."""
+    """Groups runs by variant; refuses runs whose recipes differ beyond the loss weights, the option
+    flags and the seed."""
     runs = [summarise_run(d) for d in run_dirs]
     seen = set()
     for r in runs:
@@ -87,10 +105,10 @@ def summarise(run_dirs: list[str]) -> dict:
         if diff:
             raise ValueError(f"{r['runDir']} differs from {runs[0]['runDir']} in {diff}: not one ablation")
     variants = {}
-    for name in [v + zoom for zoom in ("", ZOOM) for v in VARIANTS]:
+    # plain variants first, in VARIANTS order, then those with options
+    order = lambda n: (len(options_of(n)), list(VARIANTS).index(task_of(n)), n)  # noqa: E731
+    for name in sorted({r["variant"] for r in runs}, key=order):
         mine = sorted((r for r in runs if r["variant"] == name), key=lambda r: r["seed"])
-        if not mine:
-            continue
         variants[name] = {
             "seeds": [r["seed"] for r in mine],
             "last": {m: mean([r["last"][m] for r in mine]) for m in METRICS},
@@ -118,30 +136,27 @@ def markdown(summary: dict, command: str) -> str:
     recipe = summary["recipe"]
     seeds = sorted({s for v in summary["variants"].values() for s in v["seeds"]})
     names = list(summary["variants"])
-    tasks = {n.removesuffix(ZOOM) for n in names}
-    zooms = {n.endswith(ZOOM) for n in names}
+    tasks = {task_of(n) for n in names}
+    option_sets = [options_of(n) for n in names]
     # what the report compares: what differs between its variants, not merely what is present
-    changed = " and ".join((["the loss weights"] if len(tasks) > 1 else []) +
-                           (["the lesion zoom"] if len(zooms) > 1 else [])) or "the seed"
-    notes = []
-    if zooms == {True}:
-        notes.append("Every run has the lesion zoom on.")
+    differing = [key for key in OPTIONS if any(key in o for o in option_sets) and not all(key in o for o in option_sets)]
+    everywhere = [key for key in OPTIONS if all(key in o for o in option_sets)]
+    changed = (["the loss weights"] if len(tasks) > 1 else []) + [OPTIONS[k][1] for k in differing]
+    notes = [f"Every run has {OPTIONS[k][1]} on." for k in everywhere]
     if tasks - {"multi-task"}:
         notes.append("A head whose loss is off is untrained: its column is shown as —.")
     notes.append("Figures are means over the seeds.")
-    if any(n.removesuffix(ZOOM) == "classification only" for n in names):
+    if "classification only" in tasks:
         notes.append("Classification only still pools under the mask of its untrained decoder, so it removes "
                      "both what segmentation teaches the shared encoder and the lesion-guided pooling.")
-    if True in zooms:
-        notes.append("The lesion zoom adds a second pass of the shared encoder over the predicted lesion's "
-                     "box for the classifiers (training/README.md).")
+    notes += [OPTIONS[k][2] for k in OPTIONS if any(k in o for o in option_sets)]
     lines = [
         f"# Ablation: {' vs '.join(names)} (Validation, {recipe['limit_val'] or 150} images)",
         "",
         f"Generated by `{command}`. Trained on {'; '.join(summary['hardware']) or 'unknown hardware'}. "
         f"Same network and recipe, {recipe['epochs']} epochs at {recipe['height']}x{recipe['width']}, "
-        f"seed(s) {', '.join(map(str, seeds))}; only {changed} "
-        f"{'differ' if changed.startswith('the loss weights') else 'differs'}. "
+        f"seed(s) {', '.join(map(str, seeds))}; only {' and '.join(changed) or 'the seed'} "
+        f"{'differ' if len(changed) > 1 or changed[:1] == ['the loss weights'] else 'differs'}. "
         + " ".join(notes),
         "",
         "| Variant | seeds | Jaccard (last) | melanoma AUC (last) | SK AUC (last) | Jaccard (best) | "
