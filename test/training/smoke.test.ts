@@ -84,11 +84,11 @@ maybe.each(['smoke.json', 'smoke-ensemble.json'])('training smoke test (python3 
     expect(analyzer.contract.input).toMatchObject({ height: 96, width: 128, layout: 'NHWC', dtype: 'uint8' });
     const sidecar = JSON.parse(await readFile(path.join(out, 'lesion-mtl-smoke.json'), 'utf8'));
     expect(sidecar.architecture.members).toBe(config === 'smoke-ensemble.json' ? 2 : 1);
-    // the ensemble config turns on the lesion zoom (its box resampling must be in the graph), the
-    // single one Shades-of-Grey colour constancy
+    // the ensemble config turns on both model options, the lesion zoom (its box resampling must be
+    // in the graph) and Shades-of-Grey colour constancy; the single one is the plain network
     const graph = await readFile(path.join(out, 'lesion-mtl-smoke.onnx'));
     expect(graph.includes('GridSample')).toBe(config === 'smoke-ensemble.json');
-    expect(sidecar.architecture.encoder.includes('Shades-of-Grey')).toBe(config === 'smoke.json');
+    expect(sidecar.architecture.encoder.includes('Shades-of-Grey')).toBe(config === 'smoke-ensemble.json');
     expect(a.result.image).toMatchObject({ width: 120, height: 90 });
     expect(await sharp(a.maskPng).metadata()).toMatchObject({ width: 120, height: 90, channels: 1 });
   });
