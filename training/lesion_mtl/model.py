@@ -28,10 +28,10 @@ FROZEN_BLOCKS = 4  # stem + stride-4 blocks: generic edges, frozen to save CPU t
 # ellipse's semi-axis is 2 σ, so 2.6 leaves ~30 % margin), never under ZOOM_MIN_SCALE of the frame.
 ZOOM_SIGMAS = 2.6
 ZOOM_MIN_SCALE = 0.25
-SHADES_OF_GREY_P = 6  # Minkowski norm of the illuminant estimate (Finlayson & Trezzi 2004; p = 6 in
-# Barata et al. 2015 for dermoscopy)
 ZOOM_CONFIDENT_AREA = 0.01  # predicted lesion share from which the box is trusted fully; below it
 # the box blends towards the whole frame
+SHADES_OF_GREY_P = 6  # Minkowski norm of the illuminant estimate (Finlayson & Trezzi 2004; p = 6 in
+# Barata et al. 2015 for dermoscopy)
 
 
 def conv_bn_relu(cin: int, cout: int, k: int = 1, groups: int = 1) -> nn.Sequential:
