@@ -5,10 +5,7 @@ averaged, and every seed is compared with the plain multi-task run of the same s
 initialisation and data order up to the change). No torch needed."""
 from __future__ import annotations
 
-import json
-import os
-
-from .run_files import log_entries, trained_on
+from .run_files import log_entries, run_config, trained_on
 
 VARIANTS = {
     "multi-task": {"seg_weight": 1.0, "cls_weight": 1.0},
@@ -27,15 +24,13 @@ OPTIONS = {
                                              "Shades-of-Grey white balance (p = 6, training/README.md)."),
 }
 FREE_KEYS = {"seed", "seg_weight", "cls_weight", *OPTIONS, "run_dir", "output", "members", "name", "version",
-             "device", "threads",
-             "max_params"}  # an export budget, added after some of the runs here: not part of training
+             "device", "threads"}
 
 
 def variant_of(cfg: dict) -> str:
     for name, weights in VARIANTS.items():
         if all((cfg[k] > 0) == (w > 0) for k, w in weights.items()):
-            # configs older than a flag lack it: off
-            return " + ".join([name] + [label for key, (label, *_) in OPTIONS.items() if cfg.get(key)])
+            return " + ".join([name] + [label for key, (label, *_) in OPTIONS.items() if cfg[key]])
     raise ValueError(f"seg_weight {cfg['seg_weight']} and cls_weight {cfg['cls_weight']}: no task is trained")
 
 
@@ -63,8 +58,7 @@ def epoch_metrics(row: dict) -> dict:
 def summarise_run(run_dir: str) -> dict:
     """Last epoch (no selection) and, per metric, the best epoch (selected on the same Validation
     set it reports: optimistic) of one run."""
-    with open(os.path.join(run_dir, "config.json")) as f:
-        cfg = json.load(f)
+    cfg = run_config(run_dir)
     lines = log_entries(run_dir)
     # an epoch repeated after a resume counts once (its last entry)
     by_epoch = {line["epoch"]: line for line in lines}

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import os
 
+from .config import DEFAULTS
+
 
 def log_entries(run_dir: str) -> list[dict]:
     """log.jsonl, one dict per epoch as logged (appended to: a resumed run may repeat an epoch)."""
@@ -18,3 +20,10 @@ def trained_on(run_dir: str) -> str | None:
         return None
     with open(path) as f:
         return f.read().strip()
+
+
+def run_config(run_dir: str) -> dict:
+    """config.json as train() wrote it, with the defaults of keys added since (a run predating an
+    option ran without it, which is what the option's default means)."""
+    with open(os.path.join(run_dir, "config.json")) as f:
+        return {**DEFAULTS, **json.load(f)}

@@ -27,60 +27,8 @@ from .export import export_model
 from .losses import balanced_bce_loss, dice_bce_loss
 from .metrics import jaccard_per_image, roc_auc
 from .model import Ensemble, LesionMTL, load_imagenet_encoder, tta_forward
+from .config import DEFAULTS, load_config
 from .run_files import log_entries, trained_on
-
-DEFAULTS = {
-    "name": "lesion-mtl",
-    "version": "1.0.0",
-    "data": "../shared/data/isic2017",
-    "pretrained": "../shared/pretrained/mobilenet_v2_imagenet.npz",
-    "run_dir": "runs/default",
-    "output": "runs/export",  # only the shipped model's config writes models/
-    "height": 192,
-    "width": 256,
-    "epochs": 20,
-    "batch_size": 16,
-    "lr": 1e-3,
-    "encoder_lr": 2e-4,
-    "grad_clip": 5.0,
-    "weight_decay": 1e-4,
-    "warmup_epochs": 1,
-    "cls_weight": 1.0,
-    "seg_weight": 1.0,  # 0 with cls_weight 1: classification-only (ablation), and vice versa
-    "ema_decay": 0.995,
-    "seed": 17,
-    "threads": 2,
-    "limit_train": None,
-    "limit_val": None,
-    "width_mult": 1.0,
-    "decoder_channels": [96, 64, 32, 24],
-    "dropout": 0.3,
-    "zoom": False,  # second encoder pass over the predicted lesion's box for the classifiers (model.py)
-    "colour_constancy": False,  # Shades-of-Grey white balance inside the graph, before the encoder
-    "tta_candidates": ["none", "hflip", "flip4"],
-    "tta_tolerance": 0.005,
-    "sensitivity_target": 0.89,
-    "parity_images": 4,
-    "selection": "jaccard+mean_auc",
-    "members": None,  # [{seed, epochs, ...}, ...]: train each, export their ensemble (see member_configs)
-    "max_gflops": 3.0,  # serving budget per image; TTA modes above it are not candidates
-    "max_params": 6_000_000,  # serving budget (all members together); the export refuses a larger model
-    "device": "auto",  # training device: "auto" (CUDA when present), "cpu" or "cuda"; export runs on CPU
-}
-
-
-def load_config(path: str | None, overrides: dict) -> dict:
-    cfg = dict(DEFAULTS)
-    if path:
-        with open(path) as f:
-            user = json.load(f)
-        unknown = sorted(set(user) - set(DEFAULTS))
-        if unknown:
-            raise SystemExit(f"unknown config keys in {path}: {unknown}; valid: {sorted(DEFAULTS)}")
-        cfg.update(user)
-    cfg.update({k: v for k, v in overrides.items() if v is not None})
-    return cfg
-
 
 def seed_everything(seed: int) -> torch.Generator:
     random.seed(seed)
@@ -327,7 +275,7 @@ def finish(cfg: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", help="JSON config (keys: see DEFAULTS in training/lesion_mtl/train.py)")
+    ap.add_argument("--config", help="JSON config (keys: see DEFAULTS in training/lesion_mtl/config.py)")
     ap.add_argument("--data")
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--seed", type=int)
