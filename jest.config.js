@@ -13,7 +13,13 @@ export default {
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '/test/load/'],
+  // test/images runs only from `npm run test:images`, after the images are built.
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '/cdk.out/',
+    '/test/load/',
+    ...(process.env.LESION_TEST_IMAGES ? [] : ['/test/images/']),
+  ],
   testTimeout: 60000,
   maxWorkers: 2,
 };

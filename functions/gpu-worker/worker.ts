@@ -1,15 +1,21 @@
 // GPU worker entry (ECS service on GPU instances): long-polls the same queue the Lambda reads
 // and batches queued images into one CUDA inference. Only wiring lives here.
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
+import {
+  DEFAULT_HEALTH_FILE,
+  HEALTH_FILE_ENV,
+  writeHeartbeat,
+  type WorkerHeartbeat,
+} from '../../src/service/health.js';
 import { createEventBridgePublisher } from '../../src/service/publish.js';
 import { SqsMessageQueue } from '../../src/service/sqs-queue.js';
 import { observeWith } from '../../src/service/telemetry.js';
-import { QueueWorker } from '../../src/service/worker.js';
+import { QueueWorker, type BatchStats } from '../../src/service/worker.js';
 import { createS3Client, S3ObjectStore } from '../../src/storage/s3.js';
 
 // The environment (POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE, set by the CDK stack)
@@ -18,6 +24,15 @@ const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'lesion-gpu-worker';
 const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || 'LesionMtl';
 const logger = new Logger({ serviceName });
 const metrics = new Metrics({ namespace, serviceName });
+const healthFile = process.env[HEALTH_FILE_ENV] || DEFAULT_HEALTH_FILE;
+
+/** One structured log line and the scaling/operator metrics per batch. */
+function reportBatch(stats: BatchStats): void {
+  logger.info('batch', { ...stats });
+  metrics.addMetric('BatchSize', MetricUnit.Count, stats.messages);
+  metrics.addMetric('WorkerImagesPerSecond', MetricUnit.CountPerSecond, stats.imagesPerSecond);
+  if (stats.queueAgeMs) metrics.addMetric('QueueAgeAtPickup', MetricUnit.Milliseconds, stats.queueAgeMs.max);
+}
 
 async function main(): Promise<void> {
   const queueUrl = process.env.LESION_QUEUE_URL;
@@ -26,9 +41,23 @@ async function main(): Promise<void> {
   if (!Number.isInteger(maxBatch) || maxBatch < 1)
     throw new ConfigError(`LESION_MAX_BATCH=${process.env.LESION_MAX_BATCH}: expected an integer >= 1`);
   const config = loadConfig();
-  // A corrupt or missing model stops the worker here, before it takes any message.
+  // A corrupt or missing model stops the worker here, before it takes any message (and before
+  // any heartbeat exists, so the container health check fails too).
   const analyzer = await LesionAnalyzer.create({ config });
   logger.info('worker ready', { model: analyzer.modelInfo, maxBatch });
+  let heartbeat: WorkerHeartbeat = {
+    modelLoadedAt: Date.now(),
+    lastPollOkAt: null,
+    lastPollFailedAt: null,
+    lastPollError: null,
+  };
+  const beat = (next: Partial<WorkerHeartbeat>) => {
+    heartbeat = { ...heartbeat, ...next };
+    writeHeartbeat(healthFile, heartbeat).catch((e: unknown) =>
+      logger.error('cannot write the health file', { healthFile, error: String(e) }),
+    );
+  };
+  beat({});
   const worker = new QueueWorker(
     new SqsMessageQueue(new SQSClient({}), queueUrl),
     {
@@ -40,7 +69,12 @@ async function main(): Promise<void> {
     {
       maxBatch,
       observer: observeWith(logger, metrics),
-      onError: (e) => logger.error('batch failed; messages will be redelivered', { error: String(e) }),
+      onPolled: (at) => beat({ lastPollOkAt: at }),
+      onBatch: reportBatch,
+      onError: (e) => {
+        beat({ lastPollFailedAt: Date.now(), lastPollError: String(e) });
+        logger.error('batch failed; messages will be redelivered', { error: String(e) });
+      },
     },
   );
   const shutdown = async (signal: string) => {

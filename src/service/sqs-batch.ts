@@ -25,6 +25,8 @@ export interface QueueMessage {
   readonly body: string;
   /** Deliveries so far, this one included (SQS ApproximateReceiveCount); unknown = undefined. */
   readonly receiveCount?: number;
+  /** When the queue first received it (SQS SentTimestamp, ms since the epoch), if known. */
+  readonly sentAt?: number;
 }
 
 /** SQS's ApproximateReceiveCount attribute (a string; absent unless asked for) as a count. */

@@ -17,13 +17,14 @@ export class SqsMessageQueue implements MessageQueue {
           QueueUrl: this.queueUrl,
           MaxNumberOfMessages: max,
           WaitTimeSeconds: waitSeconds,
-          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
         }),
       );
       return (r.Messages ?? []).map((m) => ({
         messageId: m.MessageId!,
         body: m.Body ?? '',
         receiveCount: receiveCountOf(m.Attributes?.ApproximateReceiveCount),
+        sentAt: Number(m.Attributes?.SentTimestamp) || undefined,
         receiptHandle: m.ReceiptHandle!,
       }));
     } catch (cause) {

@@ -10,6 +10,8 @@ import type { MessageQueue } from '../../src/service/worker.js';
 interface Stored {
   readonly messageId: string;
   readonly body: string;
+  /** SQS SentTimestamp: when send() took it. */
+  readonly sentAt: number;
   receives: number;
   receiptHandle: string | null;
 }
@@ -24,7 +26,7 @@ export class MemoryQueue implements MessageQueue {
 
   send(body: string): string {
     const messageId = randomUUID();
-    this.messages.push({ messageId, body, receives: 0, receiptHandle: null });
+    this.messages.push({ messageId, body, sentAt: Date.now(), receives: 0, receiptHandle: null });
     return messageId;
   }
 
@@ -65,6 +67,7 @@ export class MemoryQueue implements MessageQueue {
         messageId: m.messageId,
         body: m.body,
         receiveCount: m.receives,
+        sentAt: m.sentAt,
         receiptHandle: m.receiptHandle,
       });
     }

@@ -59,12 +59,16 @@ export class LocalSqsServer {
         ...((input.MessageSystemAttributeNames as string[] | undefined) ?? []),
         ...((input.AttributeNames as string[] | undefined) ?? []),
       ];
-      const count = asked.includes('ApproximateReceiveCount') || asked.includes('All');
+      const wants = (name: string) => asked.includes(name) || asked.includes('All');
+      const attributes = (m: (typeof messages)[number]) => ({
+        ...(wants('ApproximateReceiveCount') ? { ApproximateReceiveCount: String(m.receiveCount) } : {}),
+        ...(wants('SentTimestamp') ? { SentTimestamp: String(m.sentAt) } : {}),
+      });
       const wire = messages.map((m) => ({
         MessageId: m.messageId,
         ReceiptHandle: m.receiptHandle,
         Body: m.body,
-        ...(count ? { Attributes: { ApproximateReceiveCount: String(m.receiveCount) } } : {}),
+        ...(Object.keys(attributes(m)).length ? { Attributes: attributes(m) } : {}),
         MD5OfBody: createHash('md5').update(m.body).digest('hex'), // the SDK checks it
       }));
       return reply(200, wire.length ? { Messages: wire } : {});
