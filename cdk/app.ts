@@ -1,10 +1,12 @@
 /**
  * CDK app entry (`cdk.json`: `npx tsx cdk/app.ts`).
  *
- *   CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth --no-notices                 # compute=cpu (cdk.json)
- *   CDK_DISABLE_CLI_TELEMETRY=true npx cdk deploy --no-notices -c compute=gpu
+ *   CDK_DISABLE_CLI_TELEMETRY=true npx cdk deploy --no-notices                  # compute=gpu (the default)
+ *   CDK_DISABLE_CLI_TELEMETRY=true npx cdk deploy --no-notices -c compute=cpu   # Lambda only
  *
- * Context flags: `compute` = cpu | gpu | both, `lambdaPackaging` = zip | image,
+ * Context flags: `compute` = gpu | cpu | both (default gpu), `lambdaPackaging` = zip | image,
+ * `gpuMaxTasks` (most GPU worker tasks = instances, default 2), `alarmEmail` (subscribed to the
+ * alarm topic),
  * `stackName` (default LesionMtl), `buildLayers` = true | false (default true),
  * `api` = iam | jwt | off (default iam; the upload API), with `jwt`: `jwtIssuer` (https URL) and
  * `jwtAudience` (comma-separated); `corsOrigins` (comma-separated browser origins, optional).
@@ -15,14 +17,19 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildLayers, LayerBuildError, layersBuilt } from '../layers/build.js';
-import { API_AUTHORIZATIONS, COMPUTE_OPTIONS, LambdaPackaging } from './lesion-pipeline.js';
+import {
+  API_AUTHORIZATIONS,
+  COMPUTE_OPTIONS,
+  LambdaPackaging,
+  LESION_PIPELINE_DEFAULTS,
+} from './lesion-pipeline.js';
 import type { ApiAuthorization, ComputeOption, LesionApiProps } from './lesion-pipeline.js';
 import { LesionStack } from './lesion-stack.js';
 
 const app = new App();
 const context = (key: string, fallback: string): string => String(app.node.tryGetContext(key) ?? fallback);
 
-const compute = context('compute', 'cpu') as ComputeOption;
+const compute = context('compute', LESION_PIPELINE_DEFAULTS.compute) as ComputeOption;
 if (!COMPUTE_OPTIONS.includes(compute)) {
   console.error(`context compute=${compute}: expected one of ${COMPUTE_OPTIONS.join(', ')}`);
   process.exit(1);
@@ -40,6 +47,8 @@ const list = (key: string): string[] | undefined => {
   return (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((s) => s.trim()).filter(Boolean);
 };
 const jwtIssuer = app.node.tryGetContext('jwtIssuer') as string | undefined;
+const gpuMaxTasks = app.node.tryGetContext('gpuMaxTasks') as string | number | undefined;
+const alarmEmail = app.node.tryGetContext('alarmEmail') as string | undefined;
 const jwtAudience = list('jwtAudience');
 const corsOrigins = list('corsOrigins');
 const api: LesionApiProps | false =
@@ -73,7 +82,13 @@ if (compute !== 'gpu' && lambdaPackaging === LambdaPackaging.ZIP) {
 
 try {
   new LesionStack(app, context('stackName', 'LesionMtl'), {
-    pipeline: { compute, lambdaPackaging, api },
+    pipeline: {
+      compute,
+      lambdaPackaging,
+      api,
+      ...(gpuMaxTasks !== undefined ? { gpuMaxInstances: Number(gpuMaxTasks) } : {}),
+      ...(alarmEmail !== undefined ? { alarmEmail: String(alarmEmail) } : {}),
+    },
   });
 } catch (err) {
   // Prop validation lists every problem; print it without a stack trace.

@@ -22,10 +22,17 @@ import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { prefixesOverlap } from '../src/storage/keys.js';
+import {
+  backlogPerTask,
+  backlogSteps,
+  DEFAULT_BACKLOG_DRAIN_SECONDS,
+  GPU_TASK_IMAGES_PER_SECOND_ESTIMATE,
+} from './capacity.js';
 
 /** Repository root (this file sits in cdk/). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,6 +56,8 @@ export const LAMBDA_MODEL_PATH = '/opt/models/lesion-mtl.onnx';
 export const LAMBDA_IMAGE_MODEL_PATH = '/var/task/models/lesion-mtl.onnx';
 /** Where functions/gpu-worker/Dockerfile copies the model. */
 export const GPU_MODEL_PATH = '/app/models/lesion-mtl.onnx';
+/** The worker container's health check (the same command as the Dockerfile's HEALTHCHECK). */
+export const GPU_WORKER_HEALTH_CHECK = ['CMD', 'node', 'healthcheck.mjs'] as const;
 
 /** Packages the handler bundle leaves out because the runtime layer provides them. */
 export const LAYER_PROVIDED_MODULES = ['onnxruntime-node', 'sharp'] as const;
@@ -114,7 +123,7 @@ export const DOCKER_CONTEXT_EXCLUDES: readonly string[] = [
 
 /** Every default, in one place (the README's "Default settings" table mirrors it). */
 export const LESION_PIPELINE_DEFAULTS = {
-  compute: ComputeOption.CPU,
+  compute: ComputeOption.GPU,
   uploadsPrefix: 'uploads/',
   resultsPrefix: 'results/',
   resultsExpiration: Duration.days(365),
@@ -141,7 +150,8 @@ export const LESION_PIPELINE_DEFAULTS = {
   metricsNamespace: 'LesionMtl',
   gpuInstanceType: 'g5.xlarge',
   gpuMaxInstances: 2,
-  gpuBacklogPerTask: 500,
+  gpuImagesPerSecondPerTask: GPU_TASK_IMAGES_PER_SECOND_ESTIMATE,
+  gpuBacklogDrainTime: Duration.seconds(DEFAULT_BACKLOG_DRAIN_SECONDS),
   gpuMaxBatch: 16,
   gpuTaskMemoryMiB: 12_288,
   gpuRootVolumeGiB: 100,
@@ -236,8 +246,10 @@ export interface LesionPipelineProps {
   readonly visibilityTimeout?: Duration;
   /** ApproximateAgeOfOldestMessage above which the queue-age alarm fires. @default Duration.minutes(15) */
   readonly queueAgeAlarmThreshold?: Duration;
-  /** SNS topic the alarms notify. @default no alarm action */
+  /** SNS topic the alarms notify. @default a new topic (`alarmTopic` field), so no alarm is silent */
   readonly alarmTopic?: sns.ITopic;
+  /** E-mail address subscribed to the alarm topic this construct creates (ignored with `alarmTopic`). @default no subscription */
+  readonly alarmEmail?: string;
 
   // ---------------------------------------------------------------- Lambda (compute cpu | both)
   /** `zip` = bundled handler + runtime layer + model layer; `image` = functions/analyze/Dockerfile. @default 'zip' */
@@ -301,7 +313,15 @@ export interface LesionPipelineProps {
   readonly gpuInstanceType?: ec2.InstanceType;
   /** Maximum GPU instances = maximum worker tasks; both scale from 0. @default 2 */
   readonly gpuMaxInstances?: number;
-  /** Visible messages per additional worker task (step scaling). @default 500 */
+  /**
+   * Uploads per second one worker task sustains end to end; with `gpuBacklogDrainTime` it sets
+   * the backlog each task is given. Measure it on your instance type (the worker logs and
+   * publishes `WorkerImagesPerSecond`). @default GPU_TASK_IMAGES_PER_SECOND_ESTIMATE (150, an estimate)
+   */
+  readonly gpuImagesPerSecondPerTask?: number;
+  /** A backlog is worked off within this time: each task gets throughput x this many messages. @default Duration.minutes(5) */
+  readonly gpuBacklogDrainTime?: Duration;
+  /** Backlog (visible + in flight) per worker task; overrides the derived value. @default gpuImagesPerSecondPerTask x gpuBacklogDrainTime */
   readonly gpuBacklogPerTask?: number;
   /** LESION_MAX_BATCH of the GPU worker. @default 16 */
   readonly gpuMaxBatch?: number;
@@ -473,6 +493,16 @@ export function validateLesionPipelineProps(props: LesionPipelineProps): string[
       `intraOpThreads must be an integer >= 0 (0 = onnxruntime decides), got ${props.intraOpThreads}`,
     );
   }
+  if (
+    props.gpuImagesPerSecondPerTask !== undefined &&
+    !(Number.isFinite(props.gpuImagesPerSecondPerTask) && props.gpuImagesPerSecondPerTask > 0)
+  ) {
+    problems.push(`gpuImagesPerSecondPerTask must be a number > 0, got ${props.gpuImagesPerSecondPerTask}`);
+  }
+  const drain = props.gpuBacklogDrainTime;
+  if (drain !== undefined && !Token.isUnresolved(drain.toSeconds()) && drain.toSeconds() < 60) {
+    problems.push(`gpuBacklogDrainTime must be at least 1 minute, got ${drain.toHumanString()}`);
+  }
   const gpuMax = props.gpuMaxInstances ?? d.gpuMaxInstances;
   if (!isInt(gpuMax) || gpuMax < 1 || gpuMax > 20) {
     problems.push(`gpuMaxInstances must be an integer from 1 to 20, got ${gpuMax}`);
@@ -595,6 +625,8 @@ export class LesionPipeline extends Construct {
   public readonly eventsLogGroup: logs.LogGroup;
   public readonly deadLetterAlarm: cloudwatch.Alarm;
   public readonly queueAgeAlarm: cloudwatch.Alarm;
+  /** The topic both alarms notify: the `alarmTopic` prop, or the one created here. */
+  public readonly alarmTopic: sns.ITopic;
   /** Present when compute is cpu or both. */
   public readonly analyzeFunction?: lambda.Function;
   public readonly functionRole?: iam.Role;
@@ -742,10 +774,10 @@ export class LesionPipeline extends Construct {
       evaluationPeriods: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    if (props.alarmTopic) {
-      for (const alarm of [this.deadLetterAlarm, this.queueAgeAlarm]) {
-        alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
-      }
+    // An alarm nobody hears is no alarm: without a topic of the user's, one is created here.
+    this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic(props.alarmEmail);
+    for (const alarm of [this.deadLetterAlarm, this.queueAgeAlarm]) {
+      alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic));
     }
 
     // ------------------------------------------------------------ EventBridge
@@ -778,6 +810,8 @@ export class LesionPipeline extends Construct {
       POWERTOOLS_SERVICE_NAME: props.serviceName ?? d.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? d.metricsNamespace,
       LOG_LEVEL: props.logLevel ?? d.logLevel,
+      // onnxruntime's telemetry upload (Linux builds since 1.29) stays off: nothing leaves the account
+      ORT_DISABLE_TELEMETRY: '1',
     };
 
     // ------------------------------------------------------------ compute: Lambda
@@ -1005,6 +1039,20 @@ export class LesionPipeline extends Construct {
    * CDK creates stack-level singleton Lambdas for the S3 notification configuration and the
    * events log-group resource policy; acknowledge their nag findings with reasons.
    */
+  private createAlarmTopic(email: string | undefined): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'lesion-mtl pipeline alarms',
+      enforceSSL: true,
+    });
+    if (email) topic.addSubscription(new snsSubscriptions.EmailSubscription(email));
+    Validations.of(topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Alarm notifications carry alarm names and thresholds, no patient data; CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key.',
+    });
+    return topic;
+  }
+
   private acknowledgeCdkSingletons(): void {
     const basicExecution =
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
@@ -1316,6 +1364,14 @@ export class LesionPipeline extends Construct {
       memoryReservationMiB: props.gpuTaskMemoryMiB ?? d.gpuTaskMemoryMiB,
       stopTimeout: Duration.seconds(120), // finish the in-flight batch on scale-in (SIGTERM)
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'gpu-worker', logGroup }),
+      // the image's HEALTHCHECK (functions/gpu-worker/Dockerfile): model loaded, queue polled recently
+      healthCheck: {
+        command: [...GPU_WORKER_HEALTH_CHECK],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(120),
+      },
       environment: {
         ...sharedEnv,
         AWS_REGION: Stack.of(this).region,
@@ -1393,13 +1449,13 @@ export class LesionPipeline extends Construct {
       },
       period: Duration.minutes(1),
     });
-    const perTask = props.gpuBacklogPerTask ?? d.gpuBacklogPerTask;
-    const steps: applicationautoscaling.ScalingInterval[] = [
-      { upper: 0, change: 0 },
-      { lower: 1, change: 1 },
-    ];
-    for (let tasks = 2; tasks <= maxInstances; tasks++)
-      steps.push({ lower: (tasks - 1) * perTask, change: tasks });
+    const perTask =
+      props.gpuBacklogPerTask ??
+      backlogPerTask(
+        props.gpuImagesPerSecondPerTask ?? d.gpuImagesPerSecondPerTask,
+        (props.gpuBacklogDrainTime ?? d.gpuBacklogDrainTime).toSeconds(),
+      );
+    const steps: applicationautoscaling.ScalingInterval[] = backlogSteps(maxInstances, perTask);
     const scalable = service.autoScaleTaskCount({ minCapacity: 0, maxCapacity: maxInstances });
     scalable.scaleOnMetric('QueueBacklogScaling', {
       metric: backlog,

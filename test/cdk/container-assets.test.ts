@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LesionPipeline, REPO_ROOT } from '../../cdk/lesion-pipeline.js';
+import { GPU_WORKER_HEALTH_CHECK, LesionPipeline, REPO_ROOT } from '../../cdk/lesion-pipeline.js';
 import { logicalId, newApp } from './helpers.js';
 
 function stagedContext(props: ConstructorParameters<typeof LesionPipeline>[2]): {
@@ -41,6 +41,7 @@ function expectAllowListed(dir: string, dockerfile: string): void {
   }
   expect(fs.existsSync(path.join(dir, dockerfile))).toBe(true);
   expect(fs.readdirSync(path.join(dir, 'layers'))).toEqual(['build.ts']);
+  expect(fs.readdirSync(path.join(dir, 'scripts'))).toEqual(['bundle.ts']); // the one bundling recipe
   const nested = fs.readdirSync(dir, { recursive: true }).map(String);
   expect(nested.filter((p) => p.split(path.sep).includes('node_modules'))).toEqual([]);
   expect(nested.filter((p) => p.endsWith('.test.ts'))).toEqual([]);
@@ -58,7 +59,7 @@ describe('container build contexts', () => {
   });
 
   it('Lambda image: the same context with functions/analyze/Dockerfile', () => {
-    const { dir, template } = stagedContext({ lambdaPackaging: 'image', api: false });
+    const { dir, template } = stagedContext({ compute: 'cpu', lambdaPackaging: 'image', api: false });
     expectAllowListed(dir, 'functions/analyze/Dockerfile');
     template.hasResourceProperties('AWS::Lambda::Function', { PackageType: 'Image' });
     expect(lambda.Runtime.NODEJS_22_X.name).toBe('nodejs22.x');
@@ -74,5 +75,12 @@ describe('container build contexts', () => {
     expect(cpu).toContain('public.ecr.aws/lambda/nodejs:22');
     expect(cpu).not.toContain('cuda12');
     expect(cpu).toContain('CMD ["index.handler"]');
+  });
+
+  it("the worker image's HEALTHCHECK runs the command the ECS task definition runs", () => {
+    const gpu = fs.readFileSync(path.join(REPO_ROOT, 'functions', 'gpu-worker', 'Dockerfile'), 'utf8');
+    const line = gpu.split('\n').find((l) => l.startsWith('HEALTHCHECK '));
+    const command = JSON.parse(line!.slice(line!.indexOf('CMD ') + 'CMD '.length)) as string[];
+    expect(['CMD', ...command]).toEqual([...GPU_WORKER_HEALTH_CHECK]);
   });
 });

@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { PolicyViolation } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { LesionPipeline, REPO_ROOT } from '../../cdk/lesion-pipeline.js';
+import { LESION_PIPELINE_DEFAULTS, LesionPipeline, REPO_ROOT } from '../../cdk/lesion-pipeline.js';
 import type { LesionPipelineProps } from '../../cdk/lesion-pipeline.js';
 import { LesionStack } from '../../cdk/lesion-stack.js';
 
@@ -50,8 +50,9 @@ function stubAssetDir(): string {
 
 /** Props that skip bundling and heavy assets; tests override what they check. */
 export function fastProps(props: LesionPipelineProps = {}): LesionPipelineProps {
-  const needsLambda = (props.compute ?? 'cpu') !== 'gpu' && (props.lambdaPackaging ?? 'zip') === 'zip';
-  const needsGpu = props.compute === 'gpu' || props.compute === 'both';
+  const compute = props.compute ?? LESION_PIPELINE_DEFAULTS.compute;
+  const needsLambda = compute !== 'gpu' && (props.lambdaPackaging ?? 'zip') === 'zip';
+  const needsGpu = compute === 'gpu' || compute === 'both';
   const needsApi = props.api !== false;
   return {
     ...(needsApi ? { apiFunctionCode: lambda.Code.fromAsset(stubAssetDir()) } : {}),

@@ -50,7 +50,9 @@ describe('Lambda zip packaging (real layers + esbuild bundling)', () => {
     tmp = tempDir('lesion-layers-');
     layers = buildLayers({ outDir: path.join(tmp, 'layers'), modelsDir: modelsDirForTest(tmp) });
     const app = newApp();
-    const stack = new LesionStack(app, 'PackageStack', { pipeline: { layersDir: path.join(tmp, 'layers') } });
+    const stack = new LesionStack(app, 'PackageStack', {
+      pipeline: { compute: 'cpu', layersDir: path.join(tmp, 'layers') },
+    });
     assemblyDir = app.synth().directory;
     template = Template.fromStack(stack);
   }, 120_000);

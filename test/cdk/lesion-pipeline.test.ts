@@ -104,7 +104,7 @@ function expectedPipelineStatements(
   };
 }
 
-describe('LesionPipeline, compute=cpu (all defaults)', () => {
+describe('LesionPipeline, compute=cpu (all other props default)', () => {
   let template: Template;
   let bucketId: string;
   let logsBucketId: string;
@@ -113,7 +113,7 @@ describe('LesionPipeline, compute=cpu (all defaults)', () => {
   let busId: string;
 
   beforeAll(() => {
-    ({ template } = stackWith());
+    ({ template } = stackWith({ compute: 'cpu' }));
     bucketId = logicalId(template, 'AWS::S3::Bucket', 'PipelineBucket');
     logsBucketId = logicalId(template, 'AWS::S3::Bucket', 'PipelineAccessLogsBucket');
     queueId = logicalId(template, 'AWS::SQS::Queue', 'PipelineQueue');
@@ -503,6 +503,13 @@ describe('LesionPipeline, compute=gpu', () => {
           MemoryReservation: 12288,
           StopTimeout: 120,
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
+          HealthCheck: {
+            Command: ['CMD', 'node', 'healthcheck.mjs'],
+            Interval: 30,
+            Timeout: 5,
+            Retries: 3,
+            StartPeriod: 120,
+          },
         }),
       ],
     });
@@ -527,11 +534,12 @@ describe('LesionPipeline, compute=gpu', () => {
       POWERTOOLS_SERVICE_NAME: 'lesion-mtl',
       POWERTOOLS_METRICS_NAMESPACE: 'LesionMtl',
       LOG_LEVEL: 'INFO',
+      ORT_DISABLE_TELEMETRY: '1',
       AWS_REGION: { Ref: 'AWS::Region' },
     });
   });
 
-  it('service starts at 0 and step-scales 0..2 on the queue backlog', () => {
+  it('service starts at 0 and step-scales 0..2 on the queue backlog, a task per 5 minutes of estimated throughput', () => {
     template.hasResourceProperties('AWS::ECS::Service', {
       DesiredCount: 0,
       LaunchType: Match.absent(),
@@ -547,8 +555,9 @@ describe('LesionPipeline, compute=gpu', () => {
       StepScalingPolicyConfiguration: Match.objectLike({
         AdjustmentType: 'ExactCapacity',
         StepAdjustments: [
-          { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 499, ScalingAdjustment: 1 },
-          { MetricIntervalLowerBound: 499, ScalingAdjustment: 2 },
+          // bounds are relative to the alarm threshold (1): 1..45,000 messages = 1 task (150/s x 300 s)
+          { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 45_000, ScalingAdjustment: 1 },
+          { MetricIntervalLowerBound: 45_000, ScalingAdjustment: 2 },
         ],
       }),
     });
@@ -586,6 +595,72 @@ describe('LesionPipeline, compute=gpu', () => {
     const busId = logicalId(template, 'AWS::Events::EventBus', 'PipelineEventBus');
     const { s3, putEvents, consume } = expectedPipelineStatements(bucketId, busId, queueId);
     expect(statementsOfRole(template, roleId)).toEqual([...s3, putEvents, consume]);
+  });
+});
+
+describe('GPU scaling from measured throughput', () => {
+  it('derives the backlog per task from throughput x drain time, up to the maximum the user sets', () => {
+    // 20 uploads/s per task, drained within 10 minutes: 12,000 messages per task, at most 4 tasks
+    const { template } = constructWith({
+      compute: 'gpu',
+      gpuImagesPerSecondPerTask: 20,
+      gpuBacklogDrainTime: Duration.minutes(10),
+      gpuMaxInstances: 4,
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 0,
+      MaxCapacity: 4,
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      StepScalingPolicyConfiguration: Match.objectLike({
+        StepAdjustments: [
+          { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 12_000, ScalingAdjustment: 1 },
+          { MetricIntervalLowerBound: 12_000, MetricIntervalUpperBound: 24_000, ScalingAdjustment: 2 },
+          { MetricIntervalLowerBound: 24_000, MetricIntervalUpperBound: 36_000, ScalingAdjustment: 3 },
+          { MetricIntervalLowerBound: 36_000, ScalingAdjustment: 4 },
+        ],
+      }),
+    });
+  });
+
+  it('an explicit gpuBacklogPerTask wins over the derived value', () => {
+    const { template } = constructWith({
+      compute: 'gpu',
+      gpuBacklogPerTask: 500,
+      gpuImagesPerSecondPerTask: 20,
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      StepScalingPolicyConfiguration: Match.objectLike({
+        StepAdjustments: [
+          { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 500, ScalingAdjustment: 1 },
+          { MetricIntervalLowerBound: 500, ScalingAdjustment: 2 },
+        ],
+      }),
+    });
+  });
+});
+
+describe('the default deploy (no compute prop, as `cdk deploy` with no flags)', () => {
+  it('is the GPU container path: an ECS service on GPU instances and no analyze Lambda', () => {
+    const { template, pipeline } = constructWith({});
+    expect(pipeline.compute).toBe('gpu');
+    expect(pipeline.gpuService).toBeDefined();
+    expect(pipeline.analyzeFunction).toBeUndefined();
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+  });
+
+  it('notifies a topic of its own when no alarm topic is given, with an optional e-mail subscription', () => {
+    const { template } = constructWith({ compute: 'cpu', alarmEmail: 'oncall@example.org' });
+    const topicId = logicalId(template, 'AWS::SNS::Topic', 'PipelineAlarmTopic');
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.org',
+      TopicArn: { Ref: topicId },
+    });
+    for (const [, alarm] of resourcesOf(template, 'AWS::CloudWatch::Alarm').filter(([id]) =>
+      /DeadLetterQueueAlarm|QueueAgeAlarm/.test(id),
+    ))
+      expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
   });
 });
 
@@ -641,6 +716,7 @@ describe('LesionPipeline, overridden props', () => {
       stack,
       'Pipeline',
       fastProps({
+        compute: 'cpu',
         tracing: true,
         reservedConcurrency: 5,
         maxConcurrency: 5,
@@ -666,6 +742,7 @@ describe('LesionPipeline, overridden props', () => {
 
   it('custom prefixes move the notification filter, the env and the IAM resources together', () => {
     const { template } = constructWith({
+      compute: 'cpu',
       uploadsPrefix: 'in/',
       resultsPrefix: 'out/',
       functionTimeout: Duration.seconds(120),
@@ -725,7 +802,7 @@ describe('LesionPipeline, overridden props', () => {
   });
 
   it("lambdaPackaging 'image' deploys functions/analyze/Dockerfile without layers", () => {
-    const { template } = constructWith({ lambdaPackaging: 'image' });
+    const { template } = constructWith({ compute: 'cpu', lambdaPackaging: 'image' });
     template.resourceCountIs('AWS::Lambda::LayerVersion', 0);
     template.hasResourceProperties('AWS::Lambda::Function', {
       PackageType: 'Image',
@@ -1176,6 +1253,7 @@ describe('LesionPipeline prop validation', () => {
     expect(
       () =>
         new LesionPipeline(new Stack(newApp(), 'S'), 'Pipeline', {
+          compute: 'cpu',
           layersDir: '/nonexistent/layers',
           functionCode: fastProps().functionCode!,
         }),

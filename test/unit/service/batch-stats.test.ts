@@ -2,7 +2,7 @@ import type { AnalysisResult, ErrorResult } from '../../../src/pipeline/result.j
 import type { UploadOutcome } from '../../../src/service/process-uploads.js';
 import { batchStats } from '../../../src/service/worker.js';
 
-const ref = { bucket: 'b', key: 'uploads/x.jpg' };
+const ref = { bucket: 'b', key: 'uploads/x.jpg', size: 1, eTag: 'e' };
 const ok = (decode: number, inference: number, postprocess: number, encode: number): UploadOutcome => ({
   status: 'ok',
   ref,
