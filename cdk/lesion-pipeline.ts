@@ -56,6 +56,20 @@ export const LAMBDA_MODEL_PATH = '/opt/models/lesion-mtl.onnx';
 export const LAMBDA_IMAGE_MODEL_PATH = '/var/task/models/lesion-mtl.onnx';
 /** Where functions/gpu-worker/Dockerfile copies the model. */
 export const GPU_MODEL_PATH = '/app/models/lesion-mtl.onnx';
+/**
+ * Interface endpoints of the GPU VPC with no NAT (isolated subnets): everything the instances and
+ * the worker call. Each costs by the hour in every AZ, idle or not (cdk/capacity.ts).
+ */
+export const GPU_VPC_INTERFACE_ENDPOINTS: Readonly<Record<string, ec2.InterfaceVpcEndpointAwsService>> = {
+  SqsEndpoint: ec2.InterfaceVpcEndpointAwsService.SQS,
+  EcrApiEndpoint: ec2.InterfaceVpcEndpointAwsService.ECR,
+  EcrDockerEndpoint: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+  LogsEndpoint: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+  EventsEndpoint: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE,
+  EcsEndpoint: ec2.InterfaceVpcEndpointAwsService.ECS,
+  EcsAgentEndpoint: ec2.InterfaceVpcEndpointAwsService.ECS_AGENT,
+  EcsTelemetryEndpoint: ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
+};
 /** The worker container's health check (the same command as the Dockerfile's HEALTHCHECK). */
 export const GPU_WORKER_HEALTH_CHECK = ['CMD', 'node', 'healthcheck.mjs'] as const;
 
@@ -1401,17 +1415,7 @@ export class LesionPipeline extends Construct {
         service: ec2.GatewayVpcEndpointAwsService.S3,
         subnets: [workloadSubnets],
       });
-      const interfaceEndpoints: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
-        SqsEndpoint: ec2.InterfaceVpcEndpointAwsService.SQS,
-        EcrApiEndpoint: ec2.InterfaceVpcEndpointAwsService.ECR,
-        EcrDockerEndpoint: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
-        LogsEndpoint: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-        EventsEndpoint: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE,
-        EcsEndpoint: ec2.InterfaceVpcEndpointAwsService.ECS,
-        EcsAgentEndpoint: ec2.InterfaceVpcEndpointAwsService.ECS_AGENT,
-        EcsTelemetryEndpoint: ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
-      };
-      for (const [id, service] of Object.entries(interfaceEndpoints)) {
+      for (const [id, service] of Object.entries(GPU_VPC_INTERFACE_ENDPOINTS)) {
         vpc.addInterfaceEndpoint(id, {
           service,
           subnets: workloadSubnets,
