@@ -111,7 +111,18 @@ async function ensureMatmul(python: string): Promise<string> {
   return file;
 }
 
-async function main(): Promise<void> {
+interface Options {
+  readonly quick: boolean;
+  readonly modelPath: string;
+  readonly outDir: string;
+  readonly threads: number;
+  readonly skip: ReadonlySet<string>;
+  readonly fullres: string;
+  readonly python: string;
+}
+
+/** The command line, checked; null after --help. */
+function parseOptions(): Options | null {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
@@ -129,47 +140,66 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(USAGE);
-    return;
+    return null;
   }
   const skip = new Set(values.skip.split(',').filter(Boolean));
   for (const s of skip) {
     if (!(SECTIONS as readonly string[]).includes(s))
       throw new Error(`--skip ${s}: expected some of ${SECTIONS.join(', ')}`);
   }
-  const run = (s: Section) => !skip.has(s);
   const threads = Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1)
     throw new Error(`--threads ${values.threads}: expected an integer >= 1`);
-  const quick = values.quick;
-  const S = settingsFor(quick);
   const modelPath = path.resolve(values.model);
-  const outDir = path.resolve(values.out);
   if (!existsSync(modelPath)) {
     throw new Error(`no model at ${modelPath}: train and export one, or pass --model (e.g. a smoke model)`);
   }
+  return {
+    quick: values.quick,
+    modelPath,
+    outDir: path.resolve(values.out),
+    threads,
+    skip,
+    fullres: path.resolve(values.fullres),
+    python: values.python,
+  };
+}
 
-  const machine = machineInfo(ROOT);
-  log(`${machine.cpuModel}, ${machine.logicalCores} cores, load ${machine.loadAverageStart.join(' ')}`);
-  const loaded = await loadModelFiles(modelPath);
-  const sidecar = JSON.parse(await readFile(modelPath.replace(/\.onnx$/, '') + '.json', 'utf8')) as {
+type Settings = ReturnType<typeof settingsFor>;
+type LoadedModel = Awaited<ReturnType<typeof loadModelFiles>>;
+
+/** What every section reads: options, iteration counts, the model, the images. */
+interface Bench {
+  readonly opts: Options;
+  readonly S: Settings;
+  readonly loaded: LoadedModel;
+  readonly results: BenchResults;
+  readonly images: readonly BenchImage[];
+  readonly skippedImages: readonly SkippedRow[];
+  readonly samplePixels: Uint8Array;
+  readonly config: ReturnType<typeof loadConfig>;
+}
+
+/** The results object before any section ran: every section marked skipped until it runs. */
+async function newResults(opts: Options, S: Settings, loaded: LoadedModel): Promise<BenchResults> {
+  const sidecar = JSON.parse(await readFile(opts.modelPath.replace(/\.onnx$/, '') + '.json', 'utf8')) as {
     architecture?: { flops?: number };
   };
-  const notes: string[] = [];
   const sidecarFlops = sidecar.architecture?.flops;
-  const results: BenchResults = {
+  return {
     schema: BENCH_SCHEMA,
     createdAt: new Date().toISOString(),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-    settings: { quick, threads, skip: [...skip], ...S },
-    machine,
+    settings: { quick: opts.quick, threads: opts.threads, skip: [...opts.skip], ...S },
+    machine: machineInfo(ROOT),
     model: {
-      path: displayPath(modelPath),
+      path: displayPath(opts.modelPath),
       name: loaded.contract.name,
       version: loaded.contract.version,
       sha256: loaded.contract.sha256,
       inputWidth: loaded.contract.input.width,
       inputHeight: loaded.contract.input.height,
-      fileBytes: (await stat(modelPath)).size,
+      fileBytes: (await stat(opts.modelPath)).size,
       flops: typeof sidecarFlops === 'number' ? sidecarFlops : null,
       flopsSource: typeof sidecarFlops === 'number' ? 'sidecar architecture.flops' : null,
     },
@@ -189,169 +219,202 @@ async function main(): Promise<void> {
       e2e1024OverModel: null,
       e2e1024Image: null,
     },
-    notes,
+    notes: [],
     durationSeconds: 0,
   };
+}
+
+/** 3. End to end per image, in process, then the same through a local S3 server. */
+async function runE2e(b: Bench): Promise<(E2eRow | SkippedRow)[]> {
+  const analyzer = await LesionAnalyzer.create({ config: b.config });
+  const rows: (E2eRow | SkippedRow)[] = [];
+  try {
+    for (const image of b.images) {
+      log(`3. end to end: ${image.label}`);
+      rows.push(await benchE2e(analyzer, image, b.S.e2e));
+    }
+    const s3 = !b.opts.skip.has('s3')
+      ? await guard('S3 start', () => S3Bench.start(analyzer))
+      : { skipped: '--skip s3' };
+    if (!isSkipped(s3)) {
+      try {
+        for (const row of rows as E2eRow[]) {
+          log(`3. S3 round trip: ${row.image.label}`);
+          row.s3 = await guard('S3', () => s3.run(row.image, b.S.s3.iters, b.S.s3.warmup));
+        }
+      } finally {
+        await s3.stop();
+      }
+    } else {
+      for (const row of rows as E2eRow[]) row.s3 = s3;
+    }
+  } finally {
+    await analyzer.dispose();
+  }
+  rows.push(...b.skippedImages);
+  return rows;
+}
+
+/** 6b. onnxruntime-web (wasm) at each thread count. */
+async function runWasm(b: Bench) {
+  const rows = [];
+  for (const t of b.S.wasm.threads) {
+    log(`6b. onnxruntime-web wasm, numThreads ${t}`);
+    rows.push(
+      await benchWasm(ROOT, {
+        model: b.opts.modelPath,
+        threads: t,
+        warmup: b.S.wasm.warmup,
+        iters: b.S.wasm.iters,
+        timeoutMs: 300_000,
+      }),
+    );
+  }
+  return rows;
+}
+
+/** 4. Cold starts (CLI bundled and from sources, the Lambda-like bundle), then 5. peak RSS. */
+async function runColdAndMemory(b: Bench): Promise<void> {
+  const { results, S, opts } = b;
+  const big = [...b.images].reverse().find((i) => i.target === '4288x2848') ?? b.images.at(-1)!;
+  const small = b.images[0]!;
+  results.coldStart = await guard('cold start', async () => {
+    await buildCli(); // bin/lesion.js then runs dist/lesion-cli.mjs, as after `npm run build:cli`
+    const bundle = await bundleColdStart(ROOT);
+    if (isSkipped(bundle)) results.notes.push(`bundled cold-start variant skipped: ${bundle.skipped}`);
+    const out = [];
+    for (const v of coldVariants({
+      model: opts.modelPath,
+      threads: opts.threads,
+      big,
+      small,
+      bundle: isSkipped(bundle) ? null : bundle.path,
+    })) {
+      log(`4. cold start: ${v.name}`);
+      out.push(await benchColdStart(ROOT, v, { runs: S.cold.runs, prime: S.cold.prime, timeoutMs: 180_000 }));
+    }
+    return out;
+  });
+  if (isSkipped(results.coldStart)) return;
+  const mem: RssRow[] = results.coldStart
+    .filter((c) => c.maxRssKiB.length > 0)
+    .map((c) => ({
+      name: `${c.name} (cold, one image)`,
+      image: c.image,
+      maxRssMiB: Math.max(...c.maxRssKiB) / 1024,
+    }));
+  log(`5. peak RSS: ${big.label} x${S.cold.rssRepeat} in one process`);
+  const rss = await guard('peak RSS', () =>
+    peakRssRepeated(ROOT, {
+      model: opts.modelPath,
+      threads: opts.threads,
+      image: big,
+      repeat: S.cold.rssRepeat,
+      timeoutMs: 180_000,
+    }),
+  );
+  if (typeof rss === 'number') {
+    mem.push({
+      name: `minimal script, ${S.cold.rssRepeat} analyses in one process`,
+      image: big.label,
+      maxRssMiB: rss / 1024,
+    });
+  } else results.notes.push(`repeated peak-RSS run ${rss.skipped}`);
+  results.memory = mem;
+}
+
+/** 7. The model on the CUDA provider, where this machine has one. */
+async function runGpu(b: Bench): Promise<BenchResults['gpu']> {
+  const blocker = gpuBlocker();
+  if (blocker) return { skipped: blocker };
+  log('7. GPU (CUDA provider)');
+  return guard('GPU', () =>
+    benchModelOnly(b.loaded, b.samplePixels, {
+      ...b.S.model,
+      threads: b.opts.threads,
+      provider: 'cuda',
+      batches: [1, 16, 64],
+    }),
+  );
+}
+
+/** Every section not skipped, in the report's order. */
+async function runSections(b: Bench): Promise<void> {
+  const { results, opts, S } = b;
+  const run = (s: Section) => !opts.skip.has(s);
+  if (run('model')) {
+    log(`1. model only (threads ${opts.threads})`);
+    results.modelOnly = await guard('model only', () =>
+      benchModelOnly(b.loaded, b.samplePixels, { threads: opts.threads, ...S.model }),
+    );
+  }
+  if (run('floor')) {
+    log('2. FLOP floor (MatMul)');
+    results.floor = await guard('floor', async () =>
+      benchFloor({ matmulPath: await ensureMatmul(opts.python), threads: opts.threads, ...S.floor }),
+    );
+  }
+  if (run('e2e')) results.e2e = await guard('end to end', () => runE2e(b));
+  if (run('pytorch')) {
+    log('6a. PyTorch eager anchor');
+    results.pytorch = await guard('pytorch', () =>
+      benchPytorch(ROOT, {
+        python: opts.python,
+        sidecar: opts.modelPath.replace(/\.onnx$/, '') + '.json',
+        images: b.images,
+        threads: opts.threads,
+        ...S.pytorch,
+        timeoutMs: 600_000,
+      }),
+    );
+  }
+  if (run('wasm')) results.wasm = await runWasm(b);
+  if (run('cold')) await runColdAndMemory(b);
+  if (run('gpu')) results.gpu = await runGpu(b);
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions();
+  if (!opts) return;
+  const S = settingsFor(opts.quick);
+  const loaded = await loadModelFiles(opts.modelPath);
+  const results = await newResults(opts, S, loaded);
+  const { machine } = results;
+  log(`${machine.cpuModel}, ${machine.logicalCores} cores, load ${machine.loadAverageStart.join(' ')}`);
 
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'lesion-bench-'));
   try {
     const samplePath = path.join(ROOT, 'samples', 'ISIC_0012099.jpg');
-    const set = await prepareImages({ samplePath, fullresDir: path.resolve(values.fullres), tmpDir });
-    notes.push(...set.notes);
-    const { images } = set;
-    const config = loadConfig(process.env, { modelPath, executionProvider: 'cpu', intraOpThreads: threads });
+    const set = await prepareImages({ samplePath, fullresDir: opts.fullres, tmpDir });
+    results.notes.push(...set.notes);
+    const config = loadConfig(process.env, {
+      modelPath: opts.modelPath,
+      executionProvider: 'cpu',
+      intraOpThreads: opts.threads,
+    });
     const size = { width: loaded.contract.input.width, height: loaded.contract.input.height };
     const samplePixels = (await decodeImage(await readFile(samplePath), config, size)).modelInput.data;
-
-    if (run('model')) {
-      log(`1. model only (threads ${threads})`);
-      results.modelOnly = await guard('model only', () =>
-        benchModelOnly(loaded, samplePixels, { threads, ...S.model }),
-      );
-    }
-    if (run('floor')) {
-      log('2. FLOP floor (MatMul)');
-      results.floor = await guard('floor', async () =>
-        benchFloor({ matmulPath: await ensureMatmul(values.python), threads, ...S.floor }),
-      );
-    }
-    if (run('e2e')) {
-      results.e2e = await guard('end to end', async () => {
-        const analyzer = await LesionAnalyzer.create({ config });
-        const rows: (E2eRow | SkippedRow)[] = [];
-        try {
-          for (const image of images) {
-            log(`3. end to end: ${image.label}`);
-            rows.push(await benchE2e(analyzer, image, S.e2e));
-          }
-          const s3 = run('s3')
-            ? await guard('S3 start', () => S3Bench.start(analyzer))
-            : { skipped: '--skip s3' };
-          if (!isSkipped(s3)) {
-            try {
-              for (const row of rows as E2eRow[]) {
-                log(`3. S3 round trip: ${row.image.label}`);
-                row.s3 = await guard('S3', () => s3.run(row.image, S.s3.iters, S.s3.warmup));
-              }
-            } finally {
-              await s3.stop();
-            }
-          } else {
-            for (const row of rows as E2eRow[]) row.s3 = s3;
-          }
-        } finally {
-          await analyzer.dispose();
-        }
-        rows.push(...set.skipped);
-        return rows;
-      });
-    }
-    if (run('pytorch')) {
-      log('6a. PyTorch eager anchor');
-      results.pytorch = await guard('pytorch', () =>
-        benchPytorch(ROOT, {
-          python: values.python,
-          sidecar: modelPath.replace(/\.onnx$/, '') + '.json',
-          images,
-          threads,
-          ...S.pytorch,
-          timeoutMs: 600_000,
-        }),
-      );
-    }
-    if (run('wasm')) {
-      const rows = [];
-      for (const t of S.wasm.threads) {
-        log(`6b. onnxruntime-web wasm, numThreads ${t}`);
-        rows.push(
-          await benchWasm(ROOT, {
-            model: modelPath,
-            threads: t,
-            warmup: S.wasm.warmup,
-            iters: S.wasm.iters,
-            timeoutMs: 300_000,
-          }),
-        );
-      }
-      results.wasm = rows;
-    }
-    if (run('cold')) {
-      const big = [...images].reverse().find((i) => i.target === '4288x2848') ?? images.at(-1)!;
-      const small = images[0]!;
-      results.coldStart = await guard('cold start', async () => {
-        await buildCli(); // bin/lesion.js then runs dist/lesion-cli.mjs, as after `npm run build:cli`
-        const bundle = await bundleColdStart(ROOT);
-        if (isSkipped(bundle)) notes.push(`bundled cold-start variant skipped: ${bundle.skipped}`);
-        const out = [];
-        for (const v of coldVariants({
-          model: modelPath,
-          threads,
-          big,
-          small,
-          bundle: isSkipped(bundle) ? null : bundle.path,
-        })) {
-          log(`4. cold start: ${v.name}`);
-          out.push(
-            await benchColdStart(ROOT, v, { runs: S.cold.runs, prime: S.cold.prime, timeoutMs: 180_000 }),
-          );
-        }
-        return out;
-      });
-      if (!isSkipped(results.coldStart)) {
-        const mem: RssRow[] = results.coldStart
-          .filter((c) => c.maxRssKiB.length > 0)
-          .map((c) => ({
-            name: `${c.name} (cold, one image)`,
-            image: c.image,
-            maxRssMiB: Math.max(...c.maxRssKiB) / 1024,
-          }));
-        log(`5. peak RSS: ${big.label} x${S.cold.rssRepeat} in one process`);
-        const rss = await guard('peak RSS', () =>
-          peakRssRepeated(ROOT, {
-            model: modelPath,
-            threads,
-            image: big,
-            repeat: S.cold.rssRepeat,
-            timeoutMs: 180_000,
-          }),
-        );
-        if (typeof rss === 'number') {
-          mem.push({
-            name: `minimal script, ${S.cold.rssRepeat} analyses in one process`,
-            image: big.label,
-            maxRssMiB: rss / 1024,
-          });
-        } else notes.push(`repeated peak-RSS run ${rss.skipped}`);
-        results.memory = mem;
-      }
-    }
-
-    if (run('gpu')) {
-      const blocker = gpuBlocker();
-      if (blocker) results.gpu = { skipped: blocker };
-      else {
-        log('7. GPU (CUDA provider)');
-        results.gpu = await guard('GPU', () =>
-          benchModelOnly(loaded, samplePixels, {
-            ...S.model,
-            threads,
-            provider: 'cuda',
-            batches: [1, 16, 64],
-          }),
-        );
-      }
-    }
-
-    finish(results, images);
+    const bench: Bench = {
+      opts,
+      S,
+      loaded,
+      results,
+      images: set.images,
+      skippedImages: set.skipped,
+      samplePixels,
+      config,
+    };
+    await runSections(bench);
+    finish(results, set.images);
   } finally {
     await rm(tmpDir, { recursive: true, force: true });
   }
   results.machine.loadAverageEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
   results.durationSeconds = (Date.now() - t0) / 1000;
-  await mkdir(outDir, { recursive: true });
-  await writeFile(path.join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
-  await writeFile(path.join(outDir, 'latest.md'), renderMarkdown(results));
-  log(`wrote ${displayPath(path.join(outDir, 'latest.json'))} and latest.md`);
+  await mkdir(opts.outDir, { recursive: true });
+  await writeFile(path.join(opts.outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  await writeFile(path.join(opts.outDir, 'latest.md'), renderMarkdown(results));
+  log(`wrote ${displayPath(path.join(opts.outDir, 'latest.json'))} and latest.md`);
 }
 
 /** FLOPs fallback, the floor's model figures, the ratios and the standing caveats. */
