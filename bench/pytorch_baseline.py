@@ -126,7 +126,7 @@ def analyse(model: ServingModel, data: bytes, h: int, w: int) -> dict:
 
     t0 = time.perf_counter()
     with torch.no_grad():
-        mask_logits, scores, ood = model(x)
+        mask_logits, scores, ood = (o.cpu() for o in model(x.to(next(model.parameters()).device)))
     t["inference"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -174,22 +174,47 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=30)
     ap.add_argument("--e2e-warmup", type=int, default=1)
     ap.add_argument("--e2e-iters", type=int, default=5)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (the GPU check, scripts/gpu/)")
+    ap.add_argument("--batches", default="", help="comma-separated batch sizes: model-only images/s at each, "
+                    "host copies included (as onnxruntime-node's session.run is timed)")
+    ap.add_argument("--min-seconds", type=float, default=3.0, help="time spent per batch size")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     sidecar = json.loads(args.sidecar.read_text())
     model, h, w, flops = build_model(sidecar)
+    device = torch.device(args.device)
+    model = model.to(device)
     build_s = time.perf_counter() - t0
+
+    def run(x: torch.Tensor) -> None:
+        """One forward from host memory to host memory (the input copy and the outputs' copies timed)."""
+        with torch.no_grad():
+            outs = model(x.to(device))
+            for o in outs:
+                o.cpu()
 
     x = torch.randint(0, 256, (1, h, w, 3), dtype=torch.uint8)
     lat = []
-    with torch.no_grad():
-        for i in range(args.warmup + args.iters):
+    for i in range(args.warmup + args.iters):
+        t0 = time.perf_counter()
+        run(x)
+        if i >= args.warmup:
+            lat.append((time.perf_counter() - t0) * 1000)
+
+    throughput = []
+    for b in [int(v) for v in args.batches.split(",") if v]:
+        xb = torch.randint(0, 256, (b, h, w, 3), dtype=torch.uint8)
+        for _ in range(max(1, args.warmup // b)):
+            run(xb)
+        runs = []
+        start = time.perf_counter()
+        while time.perf_counter() - start < args.min_seconds or len(runs) < 3:
             t0 = time.perf_counter()
-            model(x)
-            if i >= args.warmup:
-                lat.append((time.perf_counter() - t0) * 1000)
+            run(xb)
+            runs.append((time.perf_counter() - t0) * 1000)
+        throughput.append({"batch": b, "perRun": summary(runs), "imagesPerSecond": b * 1000 / percentile(runs, 50)})
 
     images = []
     for path in args.image:
@@ -207,12 +232,14 @@ def main() -> None:
         "torch": torch.__version__,
         "python": platform.python_version(),
         "threads": torch.get_num_threads(),
+        "device": str(device),
         "weights": "random (speed only)",
         "input": {"height": h, "width": w},
         "tta": model.tta,
         "flops": flops,
         "buildSeconds": build_s,
         "modelOnly": summary(lat),
+        "throughput": throughput,
         "images": images,
     }))
 
