@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
-import { prefixesOverlap } from './storage/keys.js';
+import { MAX_RESULTS_PREFIX_BYTES, prefixesOverlap } from './storage/keys.js';
 import type { ExecutionProvider } from './inference/session.js';
 
 /** Package root (this file sits in src/). */
@@ -163,6 +163,11 @@ export function loadConfig(
   cfg.resultsBucket = get('resultsBucket') ?? '';
   cfg.eventBusName = get('eventBusName') ?? '';
   const merged = { ...cfg, ...overrides };
+  if (Buffer.byteLength(merged.resultsPrefix) > MAX_RESULTS_PREFIX_BYTES) {
+    throw new ConfigError(
+      `${ENV.resultsPrefix} is ${Buffer.byteLength(merged.resultsPrefix)} bytes: at most ${MAX_RESULTS_PREFIX_BYTES}, so every result key fits S3's 1,024 bytes`,
+    );
+  }
   if (prefixesOverlap(merged.uploadsPrefix, merged.resultsPrefix)) {
     throw new ConfigError(
       `${ENV.resultsPrefix}=${merged.resultsPrefix} and ${ENV.uploadsPrefix}=${merged.uploadsPrefix} overlap: outputs would re-trigger the pipeline`,

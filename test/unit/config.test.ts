@@ -67,6 +67,13 @@ describe('loadConfig', () => {
     });
   });
 
+  it("refuses a results prefix over 256 bytes (result keys must fit S3's 1,024)", () => {
+    expect(loadConfig({ LESION_RESULTS_PREFIX: `${'r'.repeat(255)}/` }).resultsPrefix.length).toBe(256);
+    expect(() => loadConfig({ LESION_RESULTS_PREFIX: `${'r'.repeat(256)}/` })).toThrow(
+      /257 bytes: at most 256/,
+    );
+  });
+
   it('lets explicit overrides win over the environment', () => {
     expect(loadConfig({ LESION_MIN_SIDE: '64' }, { minSide: 16 }).minSide).toBe(16);
   });
