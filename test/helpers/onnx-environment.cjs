@@ -6,7 +6,8 @@ const { TestEnvironment } = require('jest-environment-node');
 // Test files see a copy of process.env (jest's sandbox): setting ORT_DISABLE_TELEMETRY there
 // (src/inference/no-telemetry.ts) would not reach onnxruntime, which reads the real environment.
 // Set it in the worker itself, before any test creates a session.
-if (!process.env.ORT_DISABLE_TELEMETRY) process.env.ORT_DISABLE_TELEMETRY = '1';
+const { env } = require('node:process');
+if (!env.ORT_DISABLE_TELEMETRY) env.ORT_DISABLE_TELEMETRY = '1';
 
 class OnnxEnvironment extends TestEnvironment {
   constructor(config, context) {
