@@ -21,27 +21,31 @@ import { getJson } from '../helpers/s3.js';
 import { errorSchemaErrors } from '../helpers/schema.js';
 
 let analyzer: LesionAnalyzer;
+/** 12.6 MP, 2,082 scans: ~3.5 s to decode here. */
 let hostile: Buffer;
+/** 6.3 MP, 2,082 scans: ~1.8 s to decode here (the budget case decodes it, abandoned, in the background). */
+let slow: Buffer;
 let samples: { name: string; bytes: Buffer }[];
 
 beforeAll(async () => {
   analyzer = await createTestAnalyzer();
   hostile = longProgressiveJpeg({ width: 4096, height: 3072 });
+  slow = longProgressiveJpeg({ width: 2896, height: 2172 });
   samples = await readSamples();
 });
 
 afterAll(async () => {
   // a decode abandoned at its budget finishes on its libuv thread: let it end before exiting
-  while (sharp.counters().process > 0) await sleep(50);
+  for (let c = sharp.counters(); c.queue + c.process > 0; c = sharp.counters()) await sleep(50);
   await analyzer.dispose();
 });
 
-/** Upload the hostile JPEG and three samples, drain them as ONE batch of 4; return what each got. */
-async function batchWithHostile(a: LesionAnalyzer) {
+/** Upload a hostile JPEG and three samples, drain them as ONE batch of 4; return what each got. */
+async function batchWithHostile(a: LesionAnalyzer, hostileBytes = hostile) {
   const pipeline = await LocalPipeline.start({ analyzer: a, config: a.config, batchSize: 4 });
   try {
     const keys = ['uploads/hostile.jpg', ...samples.slice(0, 3).map((s) => `uploads/${s.name}`)];
-    await pipeline.upload(keys[0]!, hostile, 'image/jpeg');
+    await pipeline.upload(keys[0]!, hostileBytes, 'image/jpeg');
     for (const [i, s] of samples.slice(0, 3).entries()) await pipeline.upload(keys[i + 1]!, s.bytes);
     expect(pipeline.pending).toBe(4);
     const t0 = performance.now();
@@ -81,7 +85,7 @@ describe('a progressive JPEG with thousands of scans', () => {
     expect(isLesionError(e) && e.code).toBe(ErrorCode.DECODE_TOO_EXPENSIVE);
     expect(isLesionError(e) && e.retryable).toBe(false);
     expect((e as Error).message).toMatch(/more than 100 scans.*standard JPEG/);
-    expect(ms).toBeLessThan(200); // decoding it takes ~3,500 ms on this machine
+    expect(ms).toBeLessThan(1000); // ~5 ms (more on a loaded machine); decoding it takes ~3,500 ms
   });
 
   it('gets error.json DECODE_TOO_EXPENSIVE in a batch of 4, and the three good uploads are answered', async () => {
@@ -97,18 +101,18 @@ describe('a progressive JPEG with thousands of scans', () => {
 describe('the per-upload decode budget', () => {
   it('refuses a decode past it (scan cap lifted) while the rest of the batch is answered', async () => {
     const lenient = await LesionAnalyzer.create({
-      config: { ...analyzer.config, maxJpegScans: 100_000, decodeTimeoutMs: 300 },
+      config: { ...analyzer.config, maxJpegScans: 100_000, decodeTimeoutMs: 1000 },
       session: analyzer.session,
     });
     const t0 = performance.now();
-    const e = await lenient.decode(hostile).catch((err: unknown) => err);
+    const e = await lenient.decode(slow).catch((err: unknown) => err);
     const ms = performance.now() - t0;
     expect(isLesionError(e) && e.code).toBe(ErrorCode.DECODE_TOO_EXPENSIVE);
-    expect((e as Error).message).toMatch(/longer than the 0\.3 s allowed/);
-    expect(ms).toBeGreaterThanOrEqual(290);
-    expect(ms).toBeLessThan(1500);
+    expect((e as Error).message).toMatch(/longer than the 1\.0 s allowed/);
+    expect(ms).toBeGreaterThanOrEqual(990);
+    expect(ms).toBeLessThan(1700); // decoding it takes ~1,800 ms on this machine, more under load
 
-    const r = await batchWithHostile(lenient);
+    const r = await batchWithHostile(lenient, slow);
     expect(r.statuses).toEqual(['error', 'ok', 'ok', 'ok']);
     expect(r.error.error).toMatchObject({ code: ErrorCode.DECODE_TOO_EXPENSIVE, retryable: false });
     expect(r.deadLetters).toEqual([]);
