@@ -28,5 +28,7 @@ describe('npm test log noise', () => {
     expect(pkg.scripts.test).toContain(
       "NODE_OPTIONS='--experimental-vm-modules --disable-warning=ExperimentalWarning' jest",
     );
+    // a nested `npm run` repeats npm's own config warnings (project and env) for each call
+    expect(pkg.scripts.test).not.toMatch(/\bnpm (run|exec)\b/);
   });
 });
