@@ -1,4 +1,7 @@
-/** Native ESM jest (NODE_OPTIONS=--experimental-vm-modules, set by `npm test`); @swc/jest strips types. */
+/**
+ * Native ESM jest (NODE_OPTIONS=--experimental-vm-modules, set by `npm test` with
+ * --disable-warning=ExperimentalWarning so each worker does not say so); @swc/jest strips types.
+ */
 export default {
   testEnvironment: '<rootDir>/test/helpers/onnx-environment.cjs',
   extensionsToTreatAsEsm: ['.ts'],

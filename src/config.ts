@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
-import { prefixesOverlap } from './storage/keys.js';
+import { MAX_RESULTS_PREFIX_BYTES, prefixesOverlap } from './storage/keys.js';
 import type { ExecutionProvider } from './inference/session.js';
 
 /** Package root (this file sits in src/). */
@@ -24,6 +24,10 @@ export interface LesionConfig {
   readonly minSide: number;
   /** Longest/shortest side ratio above which an upload is rejected. */
   readonly maxAspectRatio: number;
+  /** JPEG scans (progressive passes, counted from the markers) above which an upload is DECODE_TOO_EXPENSIVE. */
+  readonly maxJpegScans: number;
+  /** Decode time budget of one upload in ms (0 = none); past it the upload is DECODE_TOO_EXPENSIVE. */
+  readonly decodeTimeoutMs: number;
   readonly uploadsPrefix: string;
   readonly resultsPrefix: string;
   /** Results bucket; empty = the upload's own bucket. */
@@ -50,6 +54,8 @@ export const ENV = {
   maxBytes: 'LESION_MAX_BYTES',
   minSide: 'LESION_MIN_SIDE',
   maxAspectRatio: 'LESION_MAX_ASPECT_RATIO',
+  maxJpegScans: 'LESION_MAX_JPEG_SCANS',
+  decodeTimeoutMs: 'LESION_DECODE_TIMEOUT_MS',
   uploadsPrefix: 'LESION_UPLOADS_PREFIX',
   resultsPrefix: 'LESION_RESULTS_PREFIX',
   resultsBucket: 'LESION_RESULTS_BUCKET',
@@ -68,6 +74,8 @@ export const DEFAULT_CONFIG: LesionConfig = {
   maxBytes: 40 * 1024 * 1024,
   minSide: 32,
   maxAspectRatio: 4,
+  maxJpegScans: 100,
+  decodeTimeoutMs: 10_000,
   uploadsPrefix: 'uploads/',
   resultsPrefix: 'results/',
   resultsBucket: '',
@@ -134,10 +142,13 @@ export function loadConfig(
     'minSide',
     'overlayMaxSide',
     'maxReceiveCount',
+    'maxJpegScans',
+    'decodeTimeoutMs',
   ] as const;
+  const zeroAllowed = new Set<keyof LesionConfig>(['intraOpThreads', 'maxReceiveCount', 'decodeTimeoutMs']);
   for (const k of ints) {
     const v = get(k);
-    if (v) cfg[k] = parseInt10(ENV[k], v, k === 'intraOpThreads' || k === 'maxReceiveCount' ? 0 : 1);
+    if (v) cfg[k] = parseInt10(ENV[k], v, zeroAllowed.has(k) ? 0 : 1);
   }
   const ar = get('maxAspectRatio');
   if (ar) cfg.maxAspectRatio = parseNumber(ENV.maxAspectRatio, ar, 1);
@@ -152,6 +163,11 @@ export function loadConfig(
   cfg.resultsBucket = get('resultsBucket') ?? '';
   cfg.eventBusName = get('eventBusName') ?? '';
   const merged = { ...cfg, ...overrides };
+  if (Buffer.byteLength(merged.resultsPrefix) > MAX_RESULTS_PREFIX_BYTES) {
+    throw new ConfigError(
+      `${ENV.resultsPrefix} is ${Buffer.byteLength(merged.resultsPrefix)} bytes: at most ${MAX_RESULTS_PREFIX_BYTES}, so every result key fits S3's 1,024 bytes`,
+    );
+  }
   if (prefixesOverlap(merged.uploadsPrefix, merged.resultsPrefix)) {
     throw new ConfigError(
       `${ENV.resultsPrefix}=${merged.resultsPrefix} and ${ENV.uploadsPrefix}=${merged.uploadsPrefix} overlap: outputs would re-trigger the pipeline`,

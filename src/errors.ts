@@ -12,6 +12,8 @@ export const ErrorCode = {
   TOO_LARGE: 'TOO_LARGE',
   TOO_SMALL: 'TOO_SMALL',
   UNSUPPORTED_ASPECT_RATIO: 'UNSUPPORTED_ASPECT_RATIO',
+  /** Decoding would cost too much: too many JPEG scans, or over the per-upload decode time budget. */
+  DECODE_TOO_EXPENSIVE: 'DECODE_TOO_EXPENSIVE',
   OBJECT_NOT_FOUND: 'OBJECT_NOT_FOUND',
   MALFORMED_MESSAGE: 'MALFORMED_MESSAGE',
   KEY_REJECTED: 'KEY_REJECTED',
@@ -42,6 +44,7 @@ export type InputErrorCode =
   | typeof ErrorCode.TOO_LARGE
   | typeof ErrorCode.TOO_SMALL
   | typeof ErrorCode.UNSUPPORTED_ASPECT_RATIO
+  | typeof ErrorCode.DECODE_TOO_EXPENSIVE
   | typeof ErrorCode.OBJECT_NOT_FOUND
   | typeof ErrorCode.KEY_REJECTED;
 

@@ -1,6 +1,7 @@
 // 1. Model only and 2. the FLOP floor: onnxruntime-node with a fixed intra-op thread count.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import '../../src/inference/no-telemetry.js'; // before onnxruntime-node: telemetry off
 import * as ort from 'onnxruntime-node';
 import { createLesionSession, cudaProviderInstalled } from '../../src/inference/session.js';
 import type { LoadedModel } from '../../src/model/contract.js';

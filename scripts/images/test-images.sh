@@ -63,4 +63,4 @@ reuse "$LESION_TEST_ANALYZE_IMAGE" || build "$LESION_TEST_ANALYZE_IMAGE" functio
 # Intermediate build stages left untagged by this run and earlier ones.
 buildah rmi --prune >/dev/null 2>&1 || true
 
-LESION_TEST_IMAGES=1 NODE_OPTIONS=--experimental-vm-modules npx jest test/images
+LESION_TEST_IMAGES=1 NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" npx jest test/images

@@ -1,5 +1,5 @@
 // The `lesion` command: analyse files, or score the model on a dataset in ISIC 2017 layout.
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type LesionConfig } from '../config.js';
@@ -12,10 +12,9 @@ import { errorResult } from '../pipeline/result.js';
 import { buildFhirReport } from '../service/fhir.js';
 import { classify } from '../processing/classify.js';
 import { RESULT_CONTENT_TYPES, resultKeys } from '../storage/keys.js';
+import { collectInputs, readInput } from './inputs.js';
 import { progressBar } from './progress.js';
 import { formatTable, RESULT_COLUMNS, resultRow, THRESHOLD_NOTE } from './table.js';
-
-const IMAGE_EXT = /\.(jpe?g|png|webp|tiff?|gif|heic|heif|avif)$/i;
 
 const USAGE = `lesion — dermoscopic lesion segmentation + melanoma / seborrheic keratosis scores
 
@@ -31,11 +30,21 @@ common options:
 eval options:
   --model-thresholds  sensitivity/specificity at the model's own thresholds instead of 0.5
   --concurrency N     images in flight                               [2]
+
+exit status:
+  0  every input was analysed (a withheld classification counts as analysed)
+  1  some inputs were rejected: each has its error.json (a folder, a link to nothing, a pipe,
+     a file above LESION_MAX_BYTES, a non-image, …); the others were analysed
+  2  usage error: nothing was analysed
+  3  the run failed (e.g. the model could not be loaded)
 `;
+
+/** Exit statuses (documented in USAGE and the README). */
+export const EXIT = { OK: 0, SOME_REJECTED: 1, USAGE: 2, FAILED: 3 } as const;
 
 function fail(message: string): never {
   process.stderr.write(`lesion: ${message}\n\n${USAGE}`);
-  process.exit(2);
+  process.exit(EXIT.USAGE);
 }
 
 function configFrom(values: { model?: string; provider?: string; threads?: string }): LesionConfig {
@@ -44,18 +53,6 @@ function configFrom(values: { model?: string; provider?: string; threads?: strin
   if (values.provider) env.LESION_EXECUTION_PROVIDER = values.provider;
   if (values.threads) env.LESION_INTRA_OP_THREADS = values.threads;
   return loadConfig(env);
-}
-
-async function collectImages(inputs: string[]): Promise<string[]> {
-  const files: string[] = [];
-  for (const input of inputs) {
-    const s = await stat(input).catch(() => fail(`no such file or folder: ${input}`));
-    if (s.isDirectory()) {
-      const names = (await readdir(input)).filter((f) => IMAGE_EXT.test(f)).sort();
-      files.push(...names.map((f) => path.join(input, f)));
-    } else files.push(input);
-  }
-  return files;
 }
 
 /** Name of the output folder of one input file: its base name, de-duplicated. */
@@ -80,15 +77,17 @@ async function analyzeCommand(args: string[]): Promise<void> {
     },
   });
   if (positionals.length === 0) fail('analyze needs at least one image file or folder');
-  const files = await collectImages(positionals);
+  const files = await collectInputs(positionals);
   if (files.length === 0) fail('no images found');
   // outputs are written (and earlier ones replaced) under --out: no input may live there
   const outRoot = path.resolve(values.out) + path.sep;
   const inside = files.find((f) => path.resolve(f).startsWith(outRoot));
   if (inside)
     fail(`the input ${inside} lies inside --out ${values.out}: choose an output folder outside the inputs`);
-  const analyzer = await LesionAnalyzer.create({ config: configFrom(values) });
+  const config = configFrom(values);
+  const analyzer = await LesionAnalyzer.create({ config });
   const progress = files.length > 1 && !values.json ? progressBar('analyzing') : () => {};
+  let rejected = 0;
   const rows: string[][] = [RESULT_COLUMNS];
   const results: unknown[] = [];
   const used = new Set<string>();
@@ -101,8 +100,10 @@ async function analyzeCommand(args: string[]): Promise<void> {
     // (only these names: the folder may hold anything else)
     const names = Object.keys(RESULT_CONTENT_TYPES) as (keyof typeof RESULT_CONTENT_TYPES)[];
     await Promise.all(names.map((name) => rm(out(keys[name]), { force: true })));
-    const bytes = await readFile(file);
+    let bytes: Buffer | null = null;
     try {
+      // type and LESION_MAX_BYTES checked before anything is read; a FIFO is never opened
+      bytes = await readInput(file, config.maxBytes);
       const a = await analyzer.analyze(bytes, { id, key: file });
       const result = {
         ...a.result,
@@ -116,8 +117,9 @@ async function analyzeCommand(args: string[]): Promise<void> {
       rows.push(resultRow(result, out(keys.mask)));
     } catch (e) {
       if (!isLesionError(e)) throw e;
+      rejected++;
       const error = errorResult(
-        { id, bucket: null, key: file, bytes: bytes.length },
+        { id, bucket: null, key: file, bytes: bytes?.length ?? null },
         { code: e.code, message: e.message, retryable: e.retryable }, // true: run it again
         analyzer.modelInfo,
       );
@@ -131,6 +133,10 @@ async function analyzeCommand(args: string[]): Promise<void> {
   if (values.json)
     process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
   else process.stdout.write(`${formatTable(rows)}\n\n${THRESHOLD_NOTE}\n`);
+  if (rejected > 0) {
+    process.stderr.write(`lesion: ${rejected} of ${files.length} inputs rejected (see their error.json)\n`);
+    process.exitCode = EXIT.SOME_REJECTED;
+  }
 }
 
 /** The real model as the evaluation engine's predictor: the same decode/infer/postprocess as serving. */
@@ -220,5 +226,5 @@ main(process.argv.slice(2)).catch((e: unknown) => {
   if (isLesionError(e) && e.details && Object.keys(e.details).length > 0) {
     process.stderr.write(`  details: ${JSON.stringify(e.details)}\n`);
   }
-  process.exit(1);
+  process.exit(EXIT.FAILED);
 });

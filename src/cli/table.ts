@@ -26,12 +26,16 @@ export const RESULT_COLUMNS = [
   'outputs',
 ];
 
-/** One table row for an analysis or an error; `+` marks a probability above its threshold. */
+/**
+ * One table row for an analysis or an error; `+` marks a probability above its threshold. A
+ * withheld classification shows no score (it is not a finding): `withheld (<reasons>)`.
+ */
 export function resultRow(r: AnalysisResult | ErrorResult, outputPath: string): string[] {
   if (r.status === 'error') return [r.image.id, 'error', '-', '-', '-', r.error.code, outputPath];
   const c = r.classification;
+  const withheld = `withheld (${c.withheldReasons.join(',')})`;
   const mark = (x: { probability: number; positive: boolean }) =>
-    `${x.probability.toFixed(3)}${x.positive ? ' +' : ''}`;
+    c.withheld ? withheld : `${x.probability.toFixed(3)}${x.positive ? ' +' : ''}`;
   return [
     r.image.id,
     c.withheld ? 'ok (withheld)' : 'ok',
@@ -44,4 +48,4 @@ export function resultRow(r: AnalysisResult | ErrorResult, outputPath: string): 
 }
 
 export const THRESHOLD_NOTE =
-  "'+' = above the model's decision threshold (chosen for 89% sensitivity on ISIC 2017 Validation). Decision support, not a diagnosis.";
+  "'+' = above the model's decision threshold (chosen for 89% sensitivity on ISIC 2017 Validation); 'withheld' = no score is given for this image (see the reasons and result.json). Decision support, not a diagnosis.";

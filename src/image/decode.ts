@@ -1,6 +1,7 @@
 // sharp lives in src/image/ only.
 import sharp, { type Metadata } from 'sharp';
 import { ErrorCode, InputError, type InputErrorCode } from '../errors.js';
+import { countJpegScans } from './jpeg-scans.js';
 
 /** Formats a dermoscopy upload may come in; everything else is UNSUPPORTED_FORMAT. */
 export const SUPPORTED_FORMATS = ['jpeg', 'png', 'webp', 'tiff', 'gif', 'heif', 'avif'] as const;
@@ -11,7 +12,14 @@ export interface DecodeLimits {
   readonly maxAspectRatio: number;
   /** Longest side of the retained display-orientation copy (overlay base). */
   readonly overlayMaxSide: number;
+  /** JPEG scans above which the upload is DECODE_TOO_EXPENSIVE (counted before decoding). @default 100 */
+  readonly maxJpegScans?: number;
+  /** Time budget of one decode in ms; 0 = none. @default 10000 */
+  readonly decodeTimeoutMs?: number;
 }
+
+export const DEFAULT_MAX_JPEG_SCANS = 100;
+export const DEFAULT_DECODE_TIMEOUT_MS = 10_000;
 
 export interface RgbImage {
   /** Interleaved 8-bit sRGB, 3 channels, row-major. */
@@ -78,12 +86,63 @@ export function fitWithin(width: number, height: number, max: number): { width: 
  * @example
  * const img = await decodeImage(bytes, { maxPixels: 60e6, minSide: 32, maxAspectRatio: 4, overlayMaxSide: 1024 }, { width: 256, height: 192 });
  */
-export async function decodeImage(
+export function decodeImage(
   bytes: Uint8Array,
   limits: DecodeLimits,
   modelSize: { width: number; height: number },
 ): Promise<DecodedImage> {
+  const budgetMs = limits.decodeTimeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS;
+  return withinBudget(decodeUnbounded(bytes, limits, modelSize, budgetMs), budgetMs);
+}
+
+/** The error of an upload whose decode ran past its time budget. */
+function overBudget(budgetMs: number, cause?: unknown): InputError {
+  return inputError(
+    ErrorCode.DECODE_TOO_EXPENSIVE,
+    `Decoding the image took longer than the ${(budgetMs / 1000).toFixed(1)} s allowed for one upload; save it as a standard JPEG or PNG and upload it again.`,
+    cause,
+  );
+}
+
+/**
+ * Settle with `work`, or reject with DECODE_TOO_EXPENSIVE once `budgetMs` have passed (0 = no
+ * budget). libjpeg cannot be interrupted inside a scan, so an abandoned decode finishes on its
+ * worker thread; the scan cap keeps that bounded, the budget keeps the batch answered.
+ */
+export function withinBudget<T>(work: Promise<T>, budgetMs: number): Promise<T> {
+  if (budgetMs <= 0) return work;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(overBudget(budgetMs)), budgetMs);
+    work.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+async function decodeUnbounded(
+  bytes: Uint8Array,
+  limits: DecodeLimits,
+  modelSize: { width: number; height: number },
+  budgetMs: number,
+): Promise<DecodedImage> {
   if (bytes.length === 0) throw inputError(ErrorCode.EMPTY_OBJECT, 'The uploaded object is empty (0 bytes).');
+  // Each scan of a progressive JPEG is a full pass over the image, and libjpeg cannot be
+  // stopped inside one: count them from the markers before decoding anything.
+  const maxScans = limits.maxJpegScans ?? DEFAULT_MAX_JPEG_SCANS;
+  const scans = countJpegScans(bytes, maxScans);
+  if (scans && scans.scans > maxScans) {
+    throw inputError(
+      ErrorCode.DECODE_TOO_EXPENSIVE,
+      `The JPEG has more than ${maxScans} scans (progressive passes, each a full pass over the image); save it as a standard JPEG and upload it again.`,
+    );
+  }
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -152,7 +211,10 @@ export async function decodeImage(
   const pv = fitWithin(width, height, limits.overlayMaxSide);
   let preview: RgbImage;
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error' })
+    let pipeline = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error' });
+    // libvips stops its own work at this clock (not libjpeg's scans: see withinBudget)
+    if (budgetMs > 0) pipeline = pipeline.timeout({ seconds: Math.min(3600, Math.ceil(budgetMs / 1000)) });
+    const { data, info } = await pipeline
       .rotate() // EXIF orientation → display orientation
       .resize(pv.width, pv.height, { fit: 'fill', fastShrinkOnLoad: true })
       .flatten({ background: '#000000' })
@@ -163,6 +225,7 @@ export async function decodeImage(
     if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
     preview = { data, width: info.width, height: info.height };
   } catch (cause) {
+    if (budgetMs > 0 && /\btimeout\b/.test((cause as Error).message)) throw overBudget(budgetMs, cause);
     if (format === 'heif' && meta.compression === 'hevc') {
       // sharp's prebuilt libheif reads HEIC headers but has no HEVC decoder
       throw inputError(

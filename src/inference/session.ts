@@ -1,4 +1,6 @@
-// The only module that imports onnxruntime-node.
+// The only module that imports onnxruntime-node; no-telemetry.js is imported first, so the
+// runtime never sees an environment without ORT_DISABLE_TELEMETRY (see that module).
+import { disableOrtTelemetry } from './no-telemetry.js';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -119,6 +121,9 @@ async function createOrtSession(
   providers: string[],
   opts: SessionOptions,
 ): Promise<ort.InferenceSession> {
+  // again here: a bundle hoists onnxruntime-node's import above everything (the runtime reads
+  // the variable when its environment is created, at the first session)
+  disableOrtTelemetry();
   return ort.InferenceSession.create(bytes, {
     executionProviders: providers,
     graphOptimizationLevel: 'all',

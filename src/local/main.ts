@@ -9,7 +9,10 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { formatTable, RESULT_COLUMNS, resultRow, THRESHOLD_NOTE } from '../cli/table.js';
 import { serveLocalPipeline } from '../api/local.js';
 import { PACKAGE_ROOT } from '../config.js';
+import { ErrorCode } from '../errors.js';
+import { errorResult } from '../pipeline/result.js';
 import { LocalPipeline } from './pipeline.js';
+import { localKeyProblem } from './s3-server.js';
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|tiff?|gif|heic|heif|avif)$/i;
 
@@ -64,17 +67,39 @@ async function main(): Promise<void> {
   if (port !== null) return serve(port);
   const files = (await readdir(input)).filter((f) => IMAGE_EXT.test(f)).sort();
   if (files.length === 0) throw new Error(`no images (${IMAGE_EXT.source}) in ${input}`);
+  // Ctrl-C: exit through process.exit, so the local S3 server's temporary folder is removed
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const pipeline = await LocalPipeline.start({ printEvents: (line) => console.log(`  ${line}`) });
   console.log(
     `local S3 at ${pipeline.s3.endpoint} (bucket ${pipeline.bucket}); model ${pipeline.analyzer.modelInfo.name} ${pipeline.analyzer.modelInfo.version} on ${pipeline.analyzer.modelInfo.executionProvider}`,
   );
   try {
-    for (const f of files)
-      await pipeline.upload(`${pipeline.config.uploadsPrefix}${f}`, await readFile(path.join(input, f)));
-    console.log(`uploaded ${files.length} images; processing ${pipeline.pending} S3 notifications\n`);
+    const rows: string[][] = [RESULT_COLUMNS];
+    let uploaded = 0;
+    for (const f of files) {
+      const key = `${pipeline.config.uploadsPrefix}${f}`;
+      // a name the local server cannot store (S3 could) is answered here, and the run goes on
+      const problem = localKeyProblem(key);
+      if (problem) {
+        const error = errorResult(
+          { id: f, bucket: pipeline.bucket, key, bytes: null },
+          {
+            code: ErrorCode.KEY_REJECTED,
+            message: `The file name cannot be used as a key in the local run (${problem}); rename the file.`,
+            retryable: false,
+          },
+          pipeline.analyzer.modelInfo,
+        );
+        console.error(`not uploaded: ${f}: ${error.error.message}`);
+        rows.push(resultRow(error, '-'));
+        continue;
+      }
+      await pipeline.upload(key, await readFile(path.join(input, f)));
+      uploaded++;
+    }
+    console.log(`uploaded ${uploaded} images; processing ${pipeline.pending} S3 notifications\n`);
     console.log('events that would be published to EventBridge:');
     await pipeline.drain();
-    const rows: string[][] = [RESULT_COLUMNS];
     for (const o of pipeline.outcomes) {
       if (o.status !== 'ok' && o.status !== 'error') continue;
       const k = o.keys!;

@@ -1,4 +1,6 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -23,6 +25,69 @@ export function encodeEventKey(key: string): string {
     .join('/');
 }
 
+/** S3's limit on a key, in UTF-8 bytes. */
+export const S3_MAX_KEY_BYTES = 1024;
+/**
+ * s3rver stores each key segment as a file name (at most 255 bytes) with a suffix of up to 22
+ * ('._S3rver_metadata.json'): a longer segment made its write stream fail with ENAMETOOLONG, an
+ * unhandled 'error' event that killed the process.
+ */
+export const LOCAL_MAX_SEGMENT_BYTES = 255 - '._S3rver_metadata.json'.length;
+
+/**
+ * Why the local S3 server cannot store `key` (over S3's 1,024 bytes, or a segment too long for
+ * its file storage), or null when it can.
+ *
+ * @example
+ * localKeyProblem(`uploads/${'a'.repeat(240)}.jpg`) // 'a key segment of 244 bytes: …'
+ */
+export function localKeyProblem(key: string): string | null {
+  const bytes = Buffer.byteLength(key);
+  if (bytes > S3_MAX_KEY_BYTES) return `the key is ${bytes} bytes; S3 allows ${S3_MAX_KEY_BYTES}`;
+  const long = key.split('/').find((s) => Buffer.byteLength(s) > LOCAL_MAX_SEGMENT_BYTES);
+  if (long !== undefined) {
+    return `a key segment of ${Buffer.byteLength(long)} bytes: the local S3 server stores each segment as a file name, at most ${LOCAL_MAX_SEGMENT_BYTES} bytes`;
+  }
+  return null;
+}
+
+interface S3rverStore {
+  putObject(object: { key: string }): Promise<unknown>;
+  copyObject(
+    srcBucket: string,
+    srcKey: string,
+    destBucket: string,
+    destKey: string,
+    ...rest: unknown[]
+  ): Promise<unknown>;
+}
+
+/**
+ * Make s3rver refuse a key it cannot store with S3's own answer (400 KeyTooLongError) instead of
+ * crashing the process.
+ */
+function guardKeys(server: S3rver): void {
+  const S3Error = createRequire(import.meta.url)('s3rver/lib/models/error.js') as new (
+    code: string,
+    message: string,
+  ) => Error;
+  const store = (server as unknown as { store: S3rverStore }).store;
+  const check = (key: string) => {
+    const problem = localKeyProblem(key);
+    if (problem) throw new S3Error('KeyTooLongError', `Your key is too long: ${problem}.`);
+  };
+  const putObject = store.putObject.bind(store);
+  const copyObject = store.copyObject.bind(store);
+  store.putObject = (object) => {
+    check(object.key);
+    return putObject(object);
+  };
+  store.copyObject = (srcBucket, srcKey, destBucket, destKey, ...rest) => {
+    check(destKey);
+    return copyObject(srcBucket, srcKey, destBucket, destKey, ...rest);
+  };
+}
+
 /**
  * Start a real S3-compatible server (s3rver) on 127.0.0.1 with one bucket, in a private temp
  * directory removed on stop.
@@ -43,6 +108,11 @@ export async function startLocalS3(
     directory,
     configureBuckets: [{ name: bucket }],
   });
+  guardKeys(server);
+  // the temporary directory goes even when the process ends without stop() (an uncaught error,
+  // process.exit from a signal handler)
+  const removeDir = () => rmSync(directory, { recursive: true, force: true });
+  if (ownDir) process.once('exit', removeDir);
   const addr = await server.run();
   const endpoint = `http://127.0.0.1:${addr.port}`;
   const client = createS3Client({
@@ -75,7 +145,10 @@ export async function startLocalS3(
     async stop() {
       client.destroy();
       await server.close();
-      if (ownDir) await rm(directory, { recursive: true, force: true });
+      if (ownDir) {
+        process.off('exit', removeDir);
+        await rm(directory, { recursive: true, force: true });
+      }
     },
   };
 }

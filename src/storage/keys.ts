@@ -15,10 +15,42 @@ export function decodeS3EventKey(raw: string): string {
 const SAFE_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
 /**
+ * Longest result id, and longest segment of one. S3 keys hold at most 1,024 bytes: an id of at
+ * most 512 ASCII characters leaves room for any results prefix up to MAX_RESULTS_PREFIX_BYTES
+ * and the longest output name. A segment of at most 200 stays a valid file name (255 bytes) in
+ * the local S3 server's storage and in the local run's --out folder.
+ */
+export const MAX_ID_LENGTH = 512;
+export const MAX_ID_SEGMENT_LENGTH = 200;
+/** Longest results prefix (bytes) the configuration accepts: prefix + id + '/' + name <= 1,024. */
+export const MAX_RESULTS_PREFIX_BYTES = 256;
+
+const hashOf = (key: string, hexDigits: number) =>
+  createHash('sha256').update(key).digest('hex').slice(0, hexDigits);
+
+/**
+ * An id that does not fit (too long, or a segment too long): its readable head, every segment
+ * cut to leave room, then '~' and 16 hex digits (64 bits) of the full key's hash. The 16-digit
+ * suffix sets it apart from a changed id ('~' + 10 digits) and from a kept one (no '~').
+ */
+function shortenedId(segments: readonly string[], key: string): string {
+  const suffix = `~${hashOf(key, 16)}`;
+  const head = segments
+    .map((s) => s.slice(0, MAX_ID_SEGMENT_LENGTH - suffix.length))
+    .join('/')
+    .slice(0, MAX_ID_LENGTH - suffix.length)
+    .split('/')
+    .filter((s) => s !== '' && !/^\.+$/.test(s)); // a cut can leave '', '.' or '..'
+  return `${head.length > 0 ? head.join('/') : '_'}${suffix}`;
+}
+
+/**
  * Stable result id for an upload key: the key below the uploads prefix with each path segment
  * reduced to [A-Za-z0-9._-]; '.'/'..' segments are replaced. When anything had to change, '~' and
  * a hash of the original key are appended, so two different keys can never share results: a
  * key kept as it is has no '~' (not a safe character), so it cannot look like a changed one.
+ * An id longer than MAX_ID_LENGTH (or with a segment over MAX_ID_SEGMENT_LENGTH) is shortened
+ * to its head + '~' + a 16-digit hash, so every result key fits S3's 1,024 bytes.
  *
  * @example
  * imageIdFromKey('uploads/clinic 1/ISIC_1.jpg', 'uploads/') // 'clinic_1/ISIC_1.jpg~3f2a9c1b0d'
@@ -52,8 +84,9 @@ export function imageIdFromKey(key: string, uploadsPrefix: string): string {
       return cleaned.slice(0, 100);
     });
   let id = segments.join('/');
-  if (changed) id += '~' + createHash('sha256').update(key).digest('hex').slice(0, 10);
-  return id;
+  if (changed) id += '~' + hashOf(key, 10);
+  const fits = id.length <= MAX_ID_LENGTH && id.split('/').every((s) => s.length <= MAX_ID_SEGMENT_LENGTH);
+  return fits ? id : shortenedId(segments, key);
 }
 
 /**

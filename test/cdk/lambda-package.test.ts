@@ -119,6 +119,7 @@ describe('Lambda zip packaging (real layers + esbuild bundling)', () => {
       env: {
         PATH: process.env.PATH ?? '',
         AWS_REGION: 'us-east-1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', // Lambda runs Node 22; tests may not
         LESION_MODEL_PATH: path.join(layers.model!.dir, 'models', 'lesion-mtl.onnx'),
       },
       encoding: 'utf8',
@@ -165,7 +166,12 @@ describe('Lambda zip packaging (real layers + esbuild bundling)', () => {
       '.catch((e) => console.log(JSON.stringify({ name: e.name, code: e.code, message: String(e.message) })));';
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
       cwd: task,
-      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'us-east-1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...env,
+      },
       encoding: 'utf8',
       timeout: 60_000,
     });

@@ -2,9 +2,19 @@
 // model: analyze writes a result set per image and error.json for a non-image; eval scores an
 // ISIC-layout folder and writes its reports; bad usage exits 2. With ../shared present, eval on
 // Validation must reproduce the committed docs/eval figures the model card quotes.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -19,7 +29,7 @@ interface Run {
   stderr: string;
 }
 
-function lesion(args: string[]): Promise<Run> {
+function lesion(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -28,7 +38,7 @@ function lesion(args: string[]): Promise<Run> {
         cwd: REPO_ROOT,
         maxBuffer: 64 * 1024 * 1024,
         timeout: 120_000,
-        env: { ...process.env, NODE_OPTIONS: '' },
+        env: { ...process.env, NODE_OPTIONS: '', ...env },
       },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
@@ -78,9 +88,9 @@ describe('lesion analyze', () => {
     const image = path.join(REPO_ROOT, 'samples', 'ISIC_0012099.jpg');
     const run = await lesion(['analyze', image, path.join(dir, 'notes.txt'), '--out', out, '--json']);
 
-    // Assert
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
+    // Assert: exit 1, one input rejected
+    expect(run.stderr).toBe('lesion: 1 of 2 inputs rejected (see their error.json)\n');
+    expect(run.code).toBe(1);
     const [ok, bad] = JSON.parse(run.stdout) as [AnalysisResult, ErrorResult];
     expect(ok).toMatchObject({ status: 'ok', image: { key: image } });
     expect(bad).toMatchObject({ status: 'error', error: { code: 'UNSUPPORTED_FORMAT', retryable: false } });
@@ -93,6 +103,67 @@ describe('lesion analyze', () => {
     expect(await readdir(path.join(out, 'notes.txt'))).toEqual(['error.json']);
     const mask = await sharp(path.join(out, 'ISIC_0012099.jpg', 'mask.png')).metadata();
     expect([mask.width, mask.height]).toEqual([ok.image.width, ok.image.height]);
+  });
+});
+
+describe('lesion analyze: one bad entry does not stop the run (issue 17 item 4)', () => {
+  it('answers a folder named x.jpg, a dangling link, a 3 GiB file and a FIFO each with error.json, without reading them, and analyses the rest', async () => {
+    // Arrange: the bad entries sort between two good photos
+    const folder = path.join(dir, 'mixed');
+    await mkdir(path.join(folder, 'x.jpg'), { recursive: true });
+    const sample = path.join(REPO_ROOT, 'samples', 'ISIC_0012099.jpg');
+    await copyFile(sample, path.join(folder, 'a-good.jpg'));
+    await copyFile(sample, path.join(folder, 'z-good.jpg'));
+    await symlink(path.join(folder, 'gone.jpg'), path.join(folder, 'dangling.jpg'));
+    await writeFile(path.join(folder, 'big.jpg'), '');
+    await truncate(path.join(folder, 'big.jpg'), 3 * 1024 ** 3); // sparse: no 3 GiB written
+    execFileSync('mkfifo', [path.join(folder, 'pipe.jpg')]); // opening it would block forever
+    const out = path.join(dir, 'mixed-out');
+
+    // Act
+    const run = await lesion(['analyze', folder, '--out', out, '--json']);
+
+    // Assert
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('lesion: 4 of 6 inputs rejected (see their error.json)\n');
+    const results = JSON.parse(run.stdout) as (AnalysisResult | ErrorResult)[];
+    const summary = results.map((r) => [r.image.id, r.status === 'ok' ? 'ok' : r.error.code]);
+    expect(summary).toEqual([
+      ['a-good.jpg', 'ok'],
+      ['big.jpg', 'TOO_LARGE'],
+      ['dangling.jpg', 'OBJECT_NOT_FOUND'],
+      ['pipe.jpg', 'UNSUPPORTED_FORMAT'],
+      ['x.jpg', 'UNSUPPORTED_FORMAT'],
+      ['z-good.jpg', 'ok'],
+    ]);
+    const messages = Object.fromEntries(
+      results.flatMap((r) => (r.status === 'error' ? [[r.image.id, r.error.message]] : [])),
+    );
+    expect(messages['big.jpg']).toMatch(/3072\.0 MB, above the 40\.0 MB limit/);
+    expect(messages['dangling.jpg']).toMatch(/link to nothing/);
+    expect(messages['pipe.jpg']).toMatch(/named pipe \(FIFO\), not an image file/);
+    expect(messages['x.jpg']).toMatch(/is a folder, not an image file/);
+    for (const r of results) if (r.status === 'error') expect(r.image.bytes).toBeNull(); // never read
+    for (const id of ['big.jpg', 'dangling.jpg', 'pipe.jpg', 'x.jpg'])
+      expect(await readdir(path.join(out, id))).toEqual(['error.json']);
+  });
+
+  it('applies LESION_MAX_BYTES before reading; every input rejected exits 1', async () => {
+    const image = path.join(REPO_ROOT, 'samples', 'ISIC_0012099.jpg');
+    const run = await lesion(['analyze', image, '--out', path.join(dir, 'cap-out'), '--json'], {
+      LESION_MAX_BYTES: '1000',
+    });
+    expect(run.code).toBe(1);
+    const r = JSON.parse(run.stdout) as ErrorResult;
+    expect(r.error).toMatchObject({ code: 'TOO_LARGE', retryable: false });
+    expect(r.image.bytes).toBeNull();
+  });
+
+  it('exits 0 when every input was analysed', async () => {
+    const image = path.join(REPO_ROOT, 'samples', 'ISIC_0012151.jpg');
+    const run = await lesion(['analyze', image, '--out', path.join(dir, 'ok-out'), '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
   });
 });
 
@@ -110,7 +181,7 @@ describe('lesion analyze re-runs', () => {
     const run = await lesion(['analyze', input, '--out', out, '--json']);
 
     // Assert
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(1);
     expect(await readdir(path.join(out, 'case.jpg'))).toEqual(['error.json']);
   });
 

@@ -35,6 +35,8 @@ describe('loadConfig', () => {
       LESION_MAX_BYTES: '2048',
       LESION_MIN_SIDE: '64',
       LESION_MAX_ASPECT_RATIO: '2.5',
+      LESION_MAX_JPEG_SCANS: '20',
+      LESION_DECODE_TIMEOUT_MS: '0',
       LESION_UPLOADS_PREFIX: 'in',
       LESION_RESULTS_PREFIX: 'out/',
       LESION_RESULTS_BUCKET: 'results-bucket',
@@ -52,6 +54,8 @@ describe('loadConfig', () => {
       maxBytes: 2048,
       minSide: 64,
       maxAspectRatio: 2.5,
+      maxJpegScans: 20,
+      decodeTimeoutMs: 0,
       uploadsPrefix: 'in/', // a missing trailing slash is added
       resultsPrefix: 'out/',
       resultsBucket: 'results-bucket',
@@ -63,6 +67,13 @@ describe('loadConfig', () => {
     });
   });
 
+  it("refuses a results prefix over 256 bytes (result keys must fit S3's 1,024)", () => {
+    expect(loadConfig({ LESION_RESULTS_PREFIX: `${'r'.repeat(255)}/` }).resultsPrefix.length).toBe(256);
+    expect(() => loadConfig({ LESION_RESULTS_PREFIX: `${'r'.repeat(256)}/` })).toThrow(
+      /257 bytes: at most 256/,
+    );
+  });
+
   it('lets explicit overrides win over the environment', () => {
     expect(loadConfig({ LESION_MIN_SIDE: '64' }, { minSide: 16 }).minSide).toBe(16);
   });
@@ -72,6 +83,8 @@ describe('loadConfig', () => {
     ['LESION_MAX_PIXELS', '0', 'expected an integer >= 1'],
     ['LESION_MAX_BYTES', '1.5', 'expected an integer >= 1'],
     ['LESION_INTRA_OP_THREADS', '-1', 'expected an integer >= 0'],
+    ['LESION_MAX_JPEG_SCANS', '0', 'expected an integer >= 1'],
+    ['LESION_DECODE_TIMEOUT_MS', '2.5', 'expected an integer >= 0'],
     ['LESION_MAX_ASPECT_RATIO', '0.5', 'expected a number >= 1'],
     ['LESION_MAX_ASPECT_RATIO', 'Infinity', 'expected a number >= 1'],
     ['LESION_EXECUTION_PROVIDER', 'tpu', 'expected one of auto, cpu, cuda'],

@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode, InputError } from '../../../src/errors.js';
-import { decodeS3EventKey, imageIdFromKey, resultKeys } from '../../../src/storage/keys.js';
+import { EVENT_MARKER_NAME } from '../../../src/service/publish.js';
+import {
+  decodeS3EventKey,
+  imageIdFromKey,
+  MAX_ID_LENGTH,
+  MAX_RESULTS_PREFIX_BYTES,
+  resultKeys,
+} from '../../../src/storage/keys.js';
 
 /** The 10-hex suffix imageIdFromKey appends when it had to change the key. */
 const hash10 = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 10);
+/** The 16-hex suffix of a shortened id. */
+const hash16 = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 16);
 
 describe('decodeS3EventKey', () => {
   it("decodes '+' as a space and %XX escapes", () => {
@@ -77,6 +86,94 @@ describe('imageIdFromKey', () => {
     expect(caught).toBeInstanceOf(InputError);
     expect(caught).toMatchObject({ code: ErrorCode.KEY_REJECTED, retryable: false });
     expect((caught as Error).message).toContain(key);
+  });
+});
+
+describe("imageIdFromKey on keys near S3's 1,024-byte limit", () => {
+  it('keeps an id of exactly 512 characters as it is', () => {
+    const rel = `${'a'.repeat(150)}/${'b'.repeat(150)}/${'c'.repeat(150)}/${'d'.repeat(59)}`;
+    expect(rel.length).toBe(512);
+    expect(imageIdFromKey(`uploads/${rel}`, 'uploads/')).toBe(rel);
+  });
+
+  it('shortens a 513-character id to its head + ~ + 16 hex digits (512 characters)', () => {
+    const rel = `${'a'.repeat(150)}/${'b'.repeat(150)}/${'c'.repeat(150)}/${'d'.repeat(60)}`;
+    const key = `uploads/${rel}`;
+    // head: the first 512 - 17 = 495 characters: a*150 / b*150 / c*150 / d*42
+    const id = imageIdFromKey(key, 'uploads/');
+    expect(id).toBe(
+      `${'a'.repeat(150)}/${'b'.repeat(150)}/${'c'.repeat(150)}/${'d'.repeat(42)}~${hash16(key)}`,
+    );
+    expect(id.length).toBe(MAX_ID_LENGTH);
+  });
+
+  it('cuts a segment longer than 200 characters to 183 + the 17-character suffix room', () => {
+    const key = `uploads/${'x'.repeat(201)}.jpg`;
+    expect(imageIdFromKey(key, 'uploads/')).toBe(`${'x'.repeat(183)}~${hash16(key)}`);
+  });
+
+  it("drops the empty, '.' or '..' segment a cut can leave", () => {
+    // the head is cut at 512 - 17 = 495 characters
+    const abc = `${'a'.repeat(150)}/${'b'.repeat(150)}/${'c'.repeat(150)}/`; // 453
+    const tail = `/${'m'.repeat(40)}`;
+    const cases = [
+      [`${abc}${'d'.repeat(41)}/..b${tail}`, `${abc}${'d'.repeat(41)}`], // cut leaves ''
+      [`${abc}${'d'.repeat(40)}/.b${tail}`, `${abc}${'d'.repeat(40)}`], // cut leaves '.'
+      [`${abc}${'d'.repeat(39)}/..b${tail}`, `${abc}${'d'.repeat(39)}`], // cut leaves '..'
+    ];
+    for (const [rel, head] of cases) {
+      const key = `uploads/${rel}`;
+      expect(imageIdFromKey(key, 'uploads/')).toBe(`${head}~${hash16(key)}`);
+    }
+  });
+
+  it('shortens a changed (unicode) key from its sanitised text, with the 16-digit hash', () => {
+    // 'ë' is 2 bytes; NFKD makes it 'e' + U+0308 -> 'e_'; 340 of them: 680 characters
+    const key = `uploads/${'ë'.repeat(100)}/${'ë'.repeat(100)}/${'ë'.repeat(100)}/${'ë'.repeat(40)}.jpg`;
+    const id = imageIdFromKey(key, 'uploads/');
+    // each segment is first cut to 100 by the sanitiser, then to 183 (no-op); the joined 403 fit
+    expect(id).toBe(
+      `${'e_'.repeat(50)}/${'e_'.repeat(50)}/${'e_'.repeat(50)}/${'e_'.repeat(40)}.jpg~${hash10(key)}`,
+    );
+    const many = `uploads/${Array.from({ length: 200 }, () => 'ë').join('/')}`; // 200 segments 'e_'
+    expect(imageIdFromKey(many, 'uploads/')).toBe(
+      `${Array.from({ length: 165 }, () => 'e_').join('/')}~${hash16(many)}`, // 165 x 3 = 495
+    );
+  });
+
+  it('gives every 1,024-byte key result keys within 1,024 bytes, under the longest results prefix', () => {
+    const prefix = `${'r'.repeat(MAX_RESULTS_PREFIX_BYTES - 1)}/`;
+    const names = [
+      'mask.png',
+      'overlay.jpg',
+      'result.json',
+      'error.json',
+      'report.fhir.json',
+      EVENT_MARKER_NAME,
+    ];
+    const fill = (unit: string) => {
+      let rel = '';
+      while (Buffer.byteLength(`uploads/${rel}${unit}x`) <= 1024) rel += unit;
+      return `uploads/${rel}x`;
+    };
+    for (const key of [
+      fill('a'),
+      fill('a/'),
+      fill('ë'),
+      fill('日本/'),
+      fill('😀'),
+      fill('\uFDFA'),
+      fill('a b'),
+    ]) {
+      const keys = resultKeys(imageIdFromKey(key, 'uploads/'), prefix);
+      for (const name of names) expect(Buffer.byteLength(`${keys.prefix}${name}`)).toBeLessThanOrEqual(1024);
+    }
+  });
+
+  it('never shares an id between two long keys that differ only after the cut', () => {
+    const a = `uploads/${'x'.repeat(600)}a.jpg`;
+    const b = `uploads/${'x'.repeat(600)}b.jpg`;
+    expect(imageIdFromKey(a, 'uploads/')).not.toBe(imageIdFromKey(b, 'uploads/'));
   });
 });
 
