@@ -22,8 +22,7 @@ function logicalIds(compute: ComputeOption): string[] {
 }
 
 const current = Object.fromEntries(MODES.map((m) => [m, logicalIds(m)]));
-if (process.env.UPDATE_LOGICAL_IDS === '1')
-  writeFileSync(FIXTURE, JSON.stringify(current, null, 2) + '\n');
+if (process.env.UPDATE_LOGICAL_IDS === '1') writeFileSync(FIXTURE, JSON.stringify(current, null, 2) + '\n');
 const expected = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, string[]>;
 
 it.each(MODES)('compute=%s keeps every logical ID and resource type', (mode) => {
