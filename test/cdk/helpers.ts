@@ -135,3 +135,92 @@ export function folderBytes(dir: string): number {
   }
   return total;
 }
+
+// IAM statement helpers shared by the per-concern template tests.
+
+export type Statement = Record<string, unknown>;
+
+export const arnOf = (id: string): unknown => ({ 'Fn::GetAtt': [id, 'Arn'] });
+export const objectsArn = (bucketId: string, pattern: string): unknown => ({
+  'Fn::Join': ['', [arnOf(bucketId), `/${pattern}`]],
+});
+
+/** The statements of the inline policy attached to `roleId`. */
+export function statementsOfRole(template: Template, roleId: string): Statement[] {
+  const policies = resourcesOf(template, 'AWS::IAM::Policy').filter(([, p]) =>
+    (p.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })),
+  );
+  expect(policies).toHaveLength(1);
+  return ((policies[0]?.[1].PolicyDocument as { Statement: Statement[] }).Statement ?? []) as Statement[];
+}
+
+export function allStatements(template: Template): Statement[] {
+  const fromPolicies = resourcesOf(template, 'AWS::IAM::Policy').flatMap(
+    ([, p]) => (p.PolicyDocument as { Statement: Statement[] }).Statement,
+  );
+  const fromRoles = resourcesOf(template, 'AWS::IAM::Role').flatMap(([, p]) =>
+    ((p.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }> | undefined) ?? []).flatMap(
+      (x) => x.PolicyDocument.Statement,
+    ),
+  );
+  return [...fromPolicies, ...fromRoles];
+}
+
+export const actionsOf = (s: Statement): string[] => [s.Action].flat() as string[];
+
+/** ListBucket only for keys under the two prefixes (so a missing key there is a 404, not a 403). */
+export const listOwnPrefixes = (bucketId: string, uploads = 'uploads/', results = 'results/'): Statement => ({
+  Sid: 'ListOwnPrefixes',
+  Effect: 'Allow',
+  Action: 's3:ListBucket',
+  Resource: arnOf(bucketId),
+  Condition: { StringLike: { 's3:prefix': [`${uploads}*`, `${results}*`] } },
+});
+
+/** The analysis roles' statements, in policy order (the Lambda role adds its log group before `consume`). */
+export function expectedPipelineStatements(
+  bucketId: string,
+  busId: string,
+  queueId: string,
+): {
+  s3: Statement[];
+  putEvents: Statement;
+  consume: Statement;
+} {
+  return {
+    s3: [
+      {
+        Sid: 'ReadUploads',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: objectsArn(bucketId, 'uploads/*'),
+      },
+      {
+        Sid: 'WriteResults',
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: objectsArn(bucketId, 'results/*'),
+      },
+      // read-back for idempotency: result.json / error.json / event.json under results/<id>/
+      {
+        Sid: 'ReadResults',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: objectsArn(bucketId, 'results/*'),
+      },
+      listOwnPrefixes(bucketId),
+    ],
+    putEvents: { Effect: 'Allow', Action: 'events:PutEvents', Resource: arnOf(busId) },
+    consume: {
+      Effect: 'Allow',
+      Action: [
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ],
+      Resource: arnOf(queueId),
+    },
+  };
+}
