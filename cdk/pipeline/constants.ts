@@ -70,7 +70,6 @@ export const DOCKER_CONTEXT_EXCLUDES: readonly string[] = [
   '!package-lock.json',
   '!.npmrc',
   '!tsconfig.json',
-  '!tsconfig.build.json',
   '!src',
   '!functions',
   '!models',
