@@ -32,6 +32,8 @@ export interface DecodedImage {
   readonly rotatedForModel: boolean;
   /** Colour facts worth flagging: the conversions applied to reach 8-bit sRGB. */
   readonly conversions: readonly string[];
+  /** The source had a single colour channel (b-w / grey16 colourspace, grey or grey + alpha). */
+  readonly greyscaleSource: boolean;
   /** Display-orientation copy, long side <= overlayMaxSide (never upscaled). */
   readonly preview: RgbImage;
   /** Model input: landscape, exactly the contract's width x height. */
@@ -186,6 +188,7 @@ export async function decodeImage(
     exifOrientation: orientation,
     rotatedForModel,
     conversions,
+    greyscaleSource: meta.space === 'b-w' || meta.space === 'grey16' || (meta.channels ?? 3) <= 2,
     preview,
     modelInput,
   };

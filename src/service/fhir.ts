@@ -62,6 +62,9 @@ export const QUALITY_FLAG_TEXT: Readonly<Record<QualityFlag, string>> = {
   [QualityFlag.OVER_EXPOSED]: 'The image is over-exposed',
   [QualityFlag.NO_LESION_FOUND]: 'No lesion was found in the image',
   [QualityFlag.LESION_TOUCHES_BORDER]: 'The lesion touches the image border (it may be cropped)',
+  [QualityFlag.GREYSCALE]: 'The image has no colour (greyscale); the classification needs the colour photo',
+  [QualityFlag.UNUSUAL_COLOURS]:
+    'The image colours are not those of dermoscopy (colour channels swapped, hue shifted or inverted)',
 };
 
 export interface FhirReportOptions {
