@@ -5,6 +5,7 @@ import { SOURCE_ETAG_METADATA } from '../service/publish.js';
 import { imageIdFromKey, resultKeys } from '../storage/keys.js';
 import type { ApiConfig } from './config.js';
 import { ApiError, ApiErrorCode } from './errors.js';
+import { OWNER_HEADER, OWNER_METADATA, ownerTag } from './owner.js';
 import type { AnalysisStorage } from './storage.js';
 import {
   UPLOAD_CONTENT_TYPES,
@@ -129,8 +130,21 @@ export function parseCreateRequest(req: ApiRequest, maxBytes: number): CreateAna
   };
 }
 
+/** The caller's owner tag; a request without an authenticated caller is refused (fail closed). */
+function ownerOf(req: ApiRequest): string {
+  if (req.caller === null || req.caller === '') {
+    throw new ApiError(
+      401,
+      ApiErrorCode.UNAUTHENTICATED,
+      'The request has no authenticated caller; call the API through its IAM or JWT authoriser.',
+    );
+  }
+  return ownerTag(req.caller);
+}
+
 async function createAnalysis(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   const { config, storage } = deps;
+  const owner = ownerOf(req);
   const body = parseCreateRequest(req, config.maxBytes);
   const id = (deps.newId ?? randomUUID)().toLowerCase();
   if (!UUID.test(id)) throw new Error(`newId() returned a non-UUID id '${id}'`);
@@ -142,6 +156,7 @@ async function createAnalysis(req: ApiRequest, deps: ApiDeps): Promise<ApiRespon
     contentType: body.contentType,
     contentLength: body.contentLength,
     expiresIn: config.uploadUrlTtlSeconds,
+    metadata: { [OWNER_METADATA]: owner },
   });
   const out: CreateAnalysisResponse = {
     id,
@@ -149,7 +164,7 @@ async function createAnalysis(req: ApiRequest, deps: ApiDeps): Promise<ApiRespon
     upload: {
       method: 'PUT',
       url,
-      headers: { 'Content-Type': body.contentType },
+      headers: { 'Content-Type': body.contentType, [OWNER_HEADER]: owner },
       expiresAt: new Date(now.getTime() + config.uploadUrlTtlSeconds * 1000).toISOString(),
     },
   };
@@ -165,7 +180,8 @@ async function findUpload(id: string, deps: ApiDeps): Promise<{ key: string; eTa
   return found.find((o) => o.key.startsWith(prefix) && exts.has(o.key.slice(prefix.length))) ?? null;
 }
 
-async function getAnalysis(rawId: string, deps: ApiDeps): Promise<ApiResponse> {
+async function getAnalysis(rawId: string, req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  const owner = ownerOf(req);
   if (!UUID.test(rawId)) {
     throw new ApiError(
       400,
@@ -176,7 +192,11 @@ async function getAnalysis(rawId: string, deps: ApiDeps): Promise<ApiResponse> {
   const id = rawId.toLowerCase();
   const { config, storage } = deps;
   const upload = await findUpload(id, deps);
-  if (!upload) {
+  // another caller's analysis (or an upload without an owner) answers exactly like none at all
+  const uploadOwner = upload
+    ? (await storage.metadata(config.uploadBucket, upload.key))?.[OWNER_METADATA]
+    : null;
+  if (!upload || uploadOwner !== owner) {
     throw new ApiError(
       404,
       ApiErrorCode.ANALYSIS_NOT_FOUND,
@@ -237,7 +257,7 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   const m = /^\/analyses\/([^/]+)$/.exec(path);
   if (m) {
     if (method !== 'GET') methodNotAllowed('GET');
-    return getAnalysis(m[1]!, deps);
+    return getAnalysis(m[1]!, req, deps);
   }
   throw new ApiError(
     404,
