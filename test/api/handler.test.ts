@@ -1,5 +1,7 @@
 /** handleApiRequest against a real S3-compatible server (s3rver): validation, presigning, status. */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { apiConfigFrom } from '../../src/api/config.js';
 import { handleApiRequest, type ApiDeps } from '../../src/api/handler.js';
@@ -359,6 +361,67 @@ describe('handleApiRequest', () => {
           retryable: false,
         },
       });
+    });
+  });
+
+  describe('GET /analyses/{id}/report', () => {
+    const fhirSchema = JSON.parse(
+      readFileSync(new URL('../../schemas/fhir-diagnosticreport.subset.json', import.meta.url), 'utf8'),
+    );
+    const validate = new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(
+      fhirSchema,
+    );
+
+    it('gives the FHIR report with fetchable presigned media URLs, their expiry and issued', async () => {
+      // Prepare
+      const id = randomUUID();
+      const eTag = await upload(`uploads/${id}.jpg`, 'image');
+      await put(`results/${id}.jpg/result.json`, JSON.stringify(okResult(`${id}.jpg`)), {
+        [SOURCE_ETAG_METADATA]: eTag,
+      });
+
+      // Act
+      const res = await call('GET', `/analyses/${id}/report`);
+
+      // Assess
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/fhir+json; charset=utf-8');
+      expect(res.json).toMatchObject({ resourceType: 'DiagnosticReport', issued: NOW.toISOString() });
+      const media = (
+        res.json.contained as { resourceType: string; content?: { url: string; title: string } }[]
+      )
+        .filter((r) => r.resourceType === 'Media')
+        .map((r) => r.content!);
+      expect(media).toHaveLength(2);
+      for (const m of media) {
+        const url = new URL(m.url);
+        expect(`${url.protocol}//${url.host}`).toBe(s3.endpoint);
+        expect(url.searchParams.get('X-Amz-Expires')).toBe('300');
+        expect(m.title).toContain('link valid until 2026-11-26T05:05:00.000Z');
+      }
+      expect(validate(res.json)).toBe(true);
+      // the link works
+      expect((await fetch(media[0]!.url)).status).toBe(404); // no mask stored in this test: S3's answer, not 403
+    });
+
+    it('answers 409 while pending, and 404 to another caller', async () => {
+      // Prepare
+      const id = randomUUID();
+      await upload(`uploads/${id}.jpg`, 'image');
+
+      // Act
+      const pending = await call('GET', `/analyses/${id}/report`);
+      const other = await call(
+        'GET',
+        `/analyses/${id}/report`,
+        undefined,
+        {},
+        'jwt:https://idp.example.org bob',
+      );
+
+      // Assess
+      expect([pending.statusCode, pending.json.error?.code]).toEqual([409, 'ANALYSIS_NOT_COMPLETED']);
+      expect([other.statusCode, other.json.error?.code]).toEqual([404, 'ANALYSIS_NOT_FOUND']);
     });
   });
 
