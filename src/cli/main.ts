@@ -190,7 +190,9 @@ async function evalCommand(args: string[]): Promise<void> {
   const result = await evaluateDataset(dataset, analyzerPredictor(analyzer), {
     concurrency: Number(values.concurrency),
     thresholds,
-    onProgress: values.json ? undefined : progressBar(`scoring ${dataset.name}`),
+    // progress always goes to stderr (stdout stays the table or pure JSON): a bar on a TTY, a
+    // line every 10 % otherwise
+    onProgress: progressBar(`scoring ${dataset.name}`),
   });
   await analyzer.dispose();
   if (values.json) process.stdout.write(JSON.stringify(result.metrics) + '\n');
