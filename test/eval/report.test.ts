@@ -44,7 +44,7 @@ describe('reports of a synthetic evaluation', () => {
         ...result.metrics,
         classification: {
           ...result.metrics.classification,
-          decisionThresholds: { melanoma: 0.23456789012345678, seborrheicKeratosis: 0.5 },
+          decisionThresholds: { melanoma: 0.23456789012345, seborrheicKeratosis: 0.5 },
         },
       };
       const table = formatMetricsTable(metrics);
@@ -59,7 +59,7 @@ describe('reports of a synthetic evaluation', () => {
   });
 
   it('formats thresholds with at most 4 decimals', () => {
-    expect([0.5, 0.31, 0.23456789012345678, 0.99999].map(formatThreshold)).toEqual([
+    expect([0.5, 0.31, 0.23456789012345, 0.99999].map(formatThreshold)).toEqual([
       '0.5',
       '0.31',
       '0.2346',

@@ -230,7 +230,7 @@ describe('buildFhirReport', () => {
   it('prints thresholds in the narrative with at most 4 decimals, keeping the exact value in the data', () => {
     // Prepare: a threshold as a model sidecar stores it (float64 from training)
     const r = okResult(ID);
-    const t = 0.23456789012345678;
+    const t = 0.23456789012345;
     const result = {
       ...r,
       classification: { ...r.classification, melanoma: { ...r.classification.melanoma, threshold: t } },
@@ -249,7 +249,7 @@ describe('buildFhirReport', () => {
   });
 
   it('formats probabilities for people', () => {
-    expect(formatProbability(0.23456789012345678)).toBe('0.2346');
+    expect(formatProbability(0.23456789012345)).toBe('0.2346');
     expect(formatProbability(0.5)).toBe('0.5');
     expect(formatProbability(0.31)).toBe('0.31');
     expect(formatProbability(0.99995)).toBe('1');
