@@ -114,7 +114,7 @@ export function parseCreateRequest(req: ApiRequest, maxBytes: number): CreateAna
       415,
       ApiErrorCode.UNSUPPORTED_IMAGE_TYPE,
       `Images of type ${contentType} are not accepted; use one of ${Object.keys(UPLOAD_CONTENT_TYPES).join(', ')} ` +
-        '(convert HEIC photos to JPEG first).',
+        '(export HEIC photos as JPEG first).',
     );
   }
   if ((len as number) > maxBytes) {
