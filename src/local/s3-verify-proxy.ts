@@ -5,7 +5,7 @@
  * request signed with unknown credentials; an anonymous request — with S3's 403 XML error, and
  * forwards the rest unchanged. So the local run shows the guarantees docs/security.md describes.
  */
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySigV4, type SigV4Result } from './sigv4-verify.js';
 
@@ -47,9 +47,10 @@ function refuse(req: IncomingMessage, res: ServerResponse, r: Extract<SigV4Resul
   res.end(body);
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, backend: URL): void {
+function forward(req: IncomingMessage, res: ServerResponse, backend: URL, agent: Agent): void {
   const upstream = request(
     {
+      agent,
       host: backend.hostname,
       port: backend.port,
       method: req.method,
@@ -77,14 +78,21 @@ function forward(req: IncomingMessage, res: ServerResponse, backend: URL): void 
 export async function startVerifyingProxy(opts: VerifyingProxyOptions): Promise<VerifyingProxy> {
   const backend = new URL(opts.backend);
   const now = opts.now ?? (() => new Date());
+  // its own agent, destroyed on close: no kept-alive socket to s3rver outlives the proxy
+  const agent = new Agent({ keepAlive: true });
   const server = createServer((req, res) => {
+    // a CORS preflight carries no credentials; S3 answers it from the bucket's CORS rules
+    if (req.method === 'OPTIONS') {
+      forward(req, res, backend, agent);
+      return;
+    }
     const verdict = verifySigV4(
       { method: req.method ?? 'GET', rawUrl: req.url ?? '/', headers: req.headers },
       opts.credentials,
       now(),
     );
     if (!verdict.ok) refuse(req, res, verdict);
-    else forward(req, res, backend);
+    else forward(req, res, backend, agent);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -97,6 +105,7 @@ export async function startVerifyingProxy(opts: VerifyingProxyOptions): Promise<
       new Promise<void>((resolve, reject) => {
         server.close((e) => (e ? reject(e) : resolve()));
         server.closeAllConnections();
+        agent.destroy();
       }),
   };
 }

@@ -165,6 +165,17 @@ describe('local S3 endpoint (verifying proxy in front of s3rver)', () => {
     expect(await stored()).not.toContain('uploads/other.jpg');
   });
 
+  it('passes a CORS preflight (OPTIONS, never signed) through to the S3 server', async () => {
+    // Act
+    const res = await fetch(`${s3.endpoint}/${s3.bucket}/${KEY}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.org', 'access-control-request-method': 'PUT' },
+    });
+
+    // Assess: s3rver's own answer (no CORS rule configured), not the proxy's signature refusal
+    expect(await res.text()).not.toMatch(/SignatureDoesNotMatch|Anonymous access/);
+  });
+
   it('answers 403 to an expired presigned PUT', async () => {
     // Prepare: signed an hour ago for 60 s
     const url = await getSignedUrl(
