@@ -106,7 +106,8 @@ describe('handleApiRequest', () => {
       // Act
       const res = await call('POST', '/analyses', { contentType: 'image/png', contentLength: 100 });
 
-      // Assess (s3rver does not check V4 signatures; this is the check S3 makes)
+      // Assess: an independent SigV4 computation (test/api/sigv4.ts); the local S3 endpoint makes
+      // the same check on real PUTs (test/local/s3-verify-proxy.test.ts)
       const url = (res.json.upload as { url: string }).url;
       const matches = (headers: Record<string, string>) =>
         presignedSignatureMatches('PUT', url, headers, 'S3RVER');
