@@ -11,6 +11,10 @@ export const ApiErrorCode = {
   IMAGE_TOO_LARGE: 'IMAGE_TOO_LARGE',
   REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
   ANALYSIS_NOT_FOUND: 'ANALYSIS_NOT_FOUND',
+  /** No authenticated caller (no authoriser in front of the API): nothing can be bound to one. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** `GET /analyses/{id}/report` of an analysis that is pending or failed. */
+  ANALYSIS_NOT_COMPLETED: 'ANALYSIS_NOT_COMPLETED',
   ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { isLesionError } from '../errors.js';
 import type { AnalysisResult, ErrorResult } from '../pipeline/result.js';
+import { buildFhirReport } from '../service/fhir.js';
 import { SOURCE_ETAG_METADATA } from '../service/publish.js';
 import { imageIdFromKey, resultKeys } from '../storage/keys.js';
 import type { ApiConfig } from './config.js';
 import { ApiError, ApiErrorCode } from './errors.js';
+import { OWNER_HEADER, OWNER_METADATA, ownerTag } from './owner.js';
 import type { AnalysisStorage } from './storage.js';
 import {
   UPLOAD_CONTENT_TYPES,
@@ -112,7 +114,7 @@ export function parseCreateRequest(req: ApiRequest, maxBytes: number): CreateAna
       415,
       ApiErrorCode.UNSUPPORTED_IMAGE_TYPE,
       `Images of type ${contentType} are not accepted; use one of ${Object.keys(UPLOAD_CONTENT_TYPES).join(', ')} ` +
-        '(convert HEIC photos to JPEG first).',
+        '(export HEIC photos as JPEG first).',
     );
   }
   if ((len as number) > maxBytes) {
@@ -129,8 +131,21 @@ export function parseCreateRequest(req: ApiRequest, maxBytes: number): CreateAna
   };
 }
 
+/** The caller's owner tag; a request without an authenticated caller is refused (fail closed). */
+function ownerOf(req: ApiRequest): string {
+  if (req.caller === null || req.caller === '') {
+    throw new ApiError(
+      401,
+      ApiErrorCode.UNAUTHENTICATED,
+      'The request has no authenticated caller; call the API through its IAM or JWT authoriser.',
+    );
+  }
+  return ownerTag(req.caller);
+}
+
 async function createAnalysis(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   const { config, storage } = deps;
+  const owner = ownerOf(req);
   const body = parseCreateRequest(req, config.maxBytes);
   const id = (deps.newId ?? randomUUID)().toLowerCase();
   if (!UUID.test(id)) throw new Error(`newId() returned a non-UUID id '${id}'`);
@@ -142,6 +157,7 @@ async function createAnalysis(req: ApiRequest, deps: ApiDeps): Promise<ApiRespon
     contentType: body.contentType,
     contentLength: body.contentLength,
     expiresIn: config.uploadUrlTtlSeconds,
+    metadata: { [OWNER_METADATA]: owner },
   });
   const out: CreateAnalysisResponse = {
     id,
@@ -149,7 +165,7 @@ async function createAnalysis(req: ApiRequest, deps: ApiDeps): Promise<ApiRespon
     upload: {
       method: 'PUT',
       url,
-      headers: { 'Content-Type': body.contentType },
+      headers: { 'Content-Type': body.contentType, [OWNER_HEADER]: owner },
       expiresAt: new Date(now.getTime() + config.uploadUrlTtlSeconds * 1000).toISOString(),
     },
   };
@@ -165,7 +181,19 @@ async function findUpload(id: string, deps: ApiDeps): Promise<{ key: string; eTa
   return found.find((o) => o.key.startsWith(prefix) && exts.has(o.key.slice(prefix.length))) ?? null;
 }
 
-async function getAnalysis(rawId: string, deps: ApiDeps): Promise<ApiResponse> {
+type AnalysisState =
+  | { readonly id: string; readonly status: 'pending' }
+  | { readonly id: string; readonly status: 'failed'; readonly error: ErrorResult['error'] }
+  | {
+      readonly id: string;
+      readonly status: 'completed';
+      readonly result: AnalysisResult;
+      readonly keys: ReturnType<typeof resultKeys>;
+    };
+
+/** The state of the caller's analysis `rawId`; 400 for a malformed id, 404 when not theirs or absent. */
+async function loadAnalysis(rawId: string, req: ApiRequest, deps: ApiDeps): Promise<AnalysisState> {
+  const owner = ownerOf(req);
   if (!UUID.test(rawId)) {
     throw new ApiError(
       400,
@@ -176,7 +204,11 @@ async function getAnalysis(rawId: string, deps: ApiDeps): Promise<ApiResponse> {
   const id = rawId.toLowerCase();
   const { config, storage } = deps;
   const upload = await findUpload(id, deps);
-  if (!upload) {
+  // another caller's analysis (or an upload without an owner) answers exactly like none at all
+  const uploadOwner = upload
+    ? (await storage.metadata(config.uploadBucket, upload.key))?.[OWNER_METADATA]
+    : null;
+  if (!upload || uploadOwner !== owner) {
     throw new ApiError(
       404,
       ApiErrorCode.ANALYSIS_NOT_FOUND,
@@ -194,31 +226,76 @@ async function getAnalysis(rawId: string, deps: ApiDeps): Promise<ApiResponse> {
   const [result, error] = await Promise.all([read(keys.result), read(keys.error)]);
   // only outputs of the current upload version count (a re-upload under the same key is pending again)
   const current = (o: typeof result) => o !== null && o.metadata[SOURCE_ETAG_METADATA] === upload.eTag;
-  if (current(result)) {
+  if (current(result)) return { id, status: 'completed', result: result!.body as AnalysisResult, keys };
+  if (current(error)) return { id, status: 'failed', error: (error!.body as ErrorResult).error };
+  return { id, status: 'pending' };
+}
+
+async function getAnalysis(rawId: string, req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  const { config, storage } = deps;
+  const a = await loadAnalysis(rawId, req, deps);
+  if (a.status === 'completed') {
     const now = (deps.now ?? (() => new Date()))();
     const expiresIn = config.downloadUrlTtlSeconds;
     const sign = (key: string) => storage.presignDownload({ bucket: config.resultsBucket, key, expiresIn });
-    const [mask, overlay, fhir] = await Promise.all([sign(keys.mask), sign(keys.overlay), sign(keys.fhir)]);
+    const [mask, overlay, fhir] = await Promise.all([
+      sign(a.keys.mask),
+      sign(a.keys.overlay),
+      sign(a.keys.fhir),
+    ]);
     const out: AnalysisStatusResponse = {
-      id,
+      id: a.id,
       status: 'completed',
-      result: result!.body as AnalysisResult,
+      result: a.result,
       links: { mask, overlay, fhir },
       linksExpireAt: new Date(now.getTime() + expiresIn * 1000).toISOString(),
     };
     return json(200, out);
   }
-  if (current(error)) {
-    const e = (error!.body as ErrorResult).error;
+  if (a.status === 'failed') {
+    const e = a.error;
     const out: AnalysisStatusResponse = {
-      id,
+      id: a.id,
       status: 'failed',
       error: { code: e.code, message: e.message, retryable: e.retryable },
     };
     return json(200, out);
   }
-  const out: AnalysisStatusResponse = { id, status: 'pending' };
+  const out: AnalysisStatusResponse = { id: a.id, status: 'pending' };
   return json(200, out, { 'retry-after': PENDING_RETRY_AFTER_SECONDS });
+}
+
+/**
+ * The FHIR DiagnosticReport of a completed analysis, for an EHR: mask and overlay Media carry
+ * presigned HTTPS URLs (the stored report.fhir.json has `s3://` locations no EHR can open) with
+ * their expiry stated in each Media's title; `issued` is now.
+ */
+async function getReport(rawId: string, req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  const { config, storage } = deps;
+  const a = await loadAnalysis(rawId, req, deps);
+  if (a.status !== 'completed') {
+    throw new ApiError(
+      409,
+      ApiErrorCode.ANALYSIS_NOT_COMPLETED,
+      `Analysis ${a.id} is ${a.status}; the report exists once GET /analyses/${a.id} says completed.`,
+      a.status === 'pending' ? { 'retry-after': PENDING_RETRY_AFTER_SECONDS } : {},
+    );
+  }
+  const now = (deps.now ?? (() => new Date()))();
+  const expiresIn = config.downloadUrlTtlSeconds;
+  const sign = (key: string) => storage.presignDownload({ bucket: config.resultsBucket, key, expiresIn });
+  const [mask, overlay] = await Promise.all([sign(a.keys.mask), sign(a.keys.overlay)]);
+  const urls = new Map([
+    [a.keys.mask, mask],
+    [a.keys.overlay, overlay],
+  ]);
+  const report = buildFhirReport(a.result, a.keys, {
+    bucket: config.resultsBucket,
+    issued: now.toISOString(),
+    mediaUrl: (key) => urls.get(key) ?? key,
+    mediaUrlExpiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString(),
+  });
+  return json(200, report, { 'content-type': 'application/fhir+json; charset=utf-8' });
 }
 
 function methodNotAllowed(allowed: string): never {
@@ -237,7 +314,12 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   const m = /^\/analyses\/([^/]+)$/.exec(path);
   if (m) {
     if (method !== 'GET') methodNotAllowed('GET');
-    return getAnalysis(m[1]!, deps);
+    return getAnalysis(m[1]!, req, deps);
+  }
+  const r = /^\/analyses\/([^/]+)\/report$/.exec(path);
+  if (r) {
+    if (method !== 'GET') methodNotAllowed('GET');
+    return getReport(r[1]!, req, deps);
   }
   throw new ApiError(
     404,
@@ -248,7 +330,8 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
 
 /**
  * The upload API without any framework: `POST /analyses` issues an id and a presigned PUT,
- * `GET /analyses/{id}` reports pending / completed (with presigned links) / failed.
+ * `GET /analyses/{id}` reports pending / completed (with presigned links) / failed,
+ * `GET /analyses/{id}/report` gives a completed analysis's FHIR report with fetchable media URLs.
  * Never throws: every failure becomes a JSON error response.
  *
  * @example

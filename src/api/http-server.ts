@@ -66,6 +66,8 @@ export async function startApiServer(handle: ApiHandler, opts: { port?: number }
             path: url.pathname,
             headers,
             body: body === '' ? null : body,
+            // no authentication here: the caller is set by whoever wraps the handler (local.ts)
+            caller: null,
           }),
         );
       } catch {

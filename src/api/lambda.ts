@@ -1,9 +1,11 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { callerFromAuthorizer, type AuthorizerContext } from './owner.js';
 import type { ApiRequest, ApiResponse } from './types.js';
 
 /**
  * API Gateway HTTP API (payload format 2.0) event → ApiRequest. A named stage's prefix is
- * removed from the path (`/prod/analyses` → `/analyses`); the `$default` stage has none.
+ * removed from the path (`/prod/analyses` → `/analyses`); the `$default` stage has none. The
+ * caller is the authoriser's principal (IAM) or subject (JWT).
  *
  * @example
  * const res = await handleApiRequest(fromApiGatewayEvent(event), deps);
@@ -22,7 +24,15 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): ApiRequest {
       : event.isBase64Encoded
         ? Buffer.from(event.body, 'base64').toString('utf8')
         : event.body;
-  return { method: event.requestContext?.http?.method ?? 'GET', path, headers, body };
+  // IAM authoriser: requestContext.authorizer.iam.userArn; JWT authoriser: .jwt.claims (sub, iss)
+  const authorizer = (event.requestContext as { authorizer?: AuthorizerContext } | undefined)?.authorizer;
+  return {
+    method: event.requestContext?.http?.method ?? 'GET',
+    path,
+    headers,
+    body,
+    caller: callerFromAuthorizer(authorizer),
+  };
 }
 
 /** ApiResponse → the structured result API Gateway expects. */

@@ -2,6 +2,7 @@ import type { LocalPipeline } from '../local/pipeline.js';
 import { apiConfigFrom, type ApiConfig } from './config.js';
 import { handleApiRequest, type ApiDeps } from './handler.js';
 import { startApiServer, type ApiServer } from './http-server.js';
+import { LOCAL_CALLER } from './owner.js';
 import { S3AnalysisStorage } from './storage.js';
 
 export interface LocalApiOptions {
@@ -66,7 +67,10 @@ export async function serveLocalPipeline(
   // LocalPipeline queues the notification in its own (earlier) listener; this one drains it.
   pipeline.s3.onObjectCreated(() => setImmediate(schedule));
 
-  const server = await startApiServer((req) => handleApiRequest(req, deps), { port: opts.port ?? 0 });
+  // loopback only, no authentication: every local request is the one local caller
+  const server = await startApiServer((req) => handleApiRequest({ ...req, caller: LOCAL_CALLER }, deps), {
+    port: opts.port ?? 0,
+  });
   return {
     url: server.url,
     server,

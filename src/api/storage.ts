@@ -1,4 +1,10 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StorageError } from '../errors.js';
 import { isNotFound } from '../storage/s3.js';
@@ -11,19 +17,28 @@ export interface StoredJson {
 
 /** What the API needs from S3: presign, list one id's upload, read result JSON. */
 export interface AnalysisStorage {
-  /** Presigned PUT that only accepts this content type and exactly this many bytes. */
-  presignUpload(o: {
-    bucket: string;
-    key: string;
-    contentType: string;
-    contentLength: number;
-    expiresIn: number;
-  }): Promise<string>;
+  /**
+   * Presigned PUT that only accepts this content type, exactly this many bytes and exactly this
+   * user metadata (signed headers `x-amz-meta-<name>` the client must send).
+   */
+  presignUpload(o: PresignUpload): Promise<string>;
   presignDownload(o: { bucket: string; key: string; expiresIn: number }): Promise<string>;
   /** Objects whose key starts with `prefix` (the first 20: one id has at most six), ETags without quotes. */
   list(bucket: string, prefix: string): Promise<{ key: string; eTag: string }[]>;
   /** Parsed JSON, or null when the object does not exist. */
   readJson(bucket: string, key: string, maxBytes: number): Promise<StoredJson | null>;
+  /** User metadata of an object (lower-case keys), or null when it does not exist. */
+  metadata(bucket: string, key: string): Promise<Readonly<Record<string, string>> | null>;
+}
+
+export interface PresignUpload {
+  readonly bucket: string;
+  readonly key: string;
+  readonly contentType: string;
+  readonly contentLength: number;
+  readonly expiresIn: number;
+  /** User metadata bound into the signature (names without `x-amz-meta-`). */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 /** The presigned PUT signs these headers: S3 rejects the upload when either differs. */
@@ -40,23 +55,23 @@ export const SIGNED_UPLOAD_HEADERS: ReadonlySet<string> = new Set(['content-type
 export class S3AnalysisStorage implements AnalysisStorage {
   constructor(readonly client: S3Client) {}
 
-  async presignUpload(o: {
-    bucket: string;
-    key: string;
-    contentType: string;
-    contentLength: number;
-    expiresIn: number;
-  }): Promise<string> {
+  async presignUpload(o: PresignUpload): Promise<string> {
+    const metadata = o.metadata ?? {};
     const command = new PutObjectCommand({
       Bucket: o.bucket,
       Key: o.key,
       ContentType: o.contentType,
       ContentLength: o.contentLength,
+      ...(Object.keys(metadata).length > 0 ? { Metadata: { ...metadata } } : {}),
     });
+    // metadata stays a signed header (not hoisted into the query): S3 then refuses a PUT
+    // without it or with another value, whatever the client does with the URL
+    const metaHeaders = Object.keys(metadata).map((k) => `x-amz-meta-${k.toLowerCase()}`);
     try {
       return await getSignedUrl(this.client, command, {
         expiresIn: o.expiresIn,
-        signableHeaders: new Set(SIGNED_UPLOAD_HEADERS),
+        signableHeaders: new Set([...SIGNED_UPLOAD_HEADERS, ...metaHeaders]),
+        unhoistableHeaders: new Set(metaHeaders),
       });
     } catch (cause) {
       throw new StorageError(`presigning PUT s3://${o.bucket}/${o.key} failed`, { cause });
@@ -81,6 +96,16 @@ export class S3AnalysisStorage implements AnalysisStorage {
       return (r.Contents ?? []).map((c) => ({ key: c.Key ?? '', eTag: (c.ETag ?? '').replace(/"/g, '') }));
     } catch (cause) {
       throw new StorageError(`S3 ListObjectsV2 failed for s3://${bucket}/${prefix}`, { cause });
+    }
+  }
+
+  async metadata(bucket: string, key: string): Promise<Readonly<Record<string, string>> | null> {
+    try {
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return r.Metadata ?? {};
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw new StorageError(`S3 HeadObject failed for s3://${bucket}/${key}`, { cause: e });
     }
   }
 

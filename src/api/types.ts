@@ -7,6 +7,11 @@ export interface ApiRequest {
   readonly headers: Readonly<Record<string, string | undefined>>;
   /** Decoded body text, or null when there is none. */
   readonly body: string | null;
+  /**
+   * The authenticated caller (src/api/owner.ts: `iam:<principal ARN>` or `jwt:<iss> <sub>`) from
+   * the authoriser, never from a client header; null when there is none (requests are refused).
+   */
+  readonly caller: string | null;
 }
 
 export interface ApiResponse {

@@ -1,6 +1,7 @@
 // The `lesion` command: analyse files, or score the model on a dataset in ISIC 2017 layout.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig, type LesionConfig } from '../config.js';
 import { isLesionError } from '../errors.js';
@@ -111,7 +112,12 @@ async function analyzeCommand(args: string[]): Promise<void> {
       };
       await writeFile(out(keys.mask), a.maskPng);
       await writeFile(out(keys.overlay), a.overlayJpeg);
-      await writeFile(out(keys.fhir), JSON.stringify(buildFhirReport(result, keys), null, 2) + '\n');
+      // an absolute file: URL (not a path relative to --out) and the instant the report was made
+      const fhir = buildFhirReport(result, keys, {
+        issued: new Date().toISOString(),
+        mediaUrl: (key) => pathToFileURL(path.resolve(out(key))).href,
+      });
+      await writeFile(out(keys.fhir), JSON.stringify(fhir, null, 2) + '\n');
       await writeFile(out(keys.result), JSON.stringify(result, null, 2) + '\n');
       results.push(result);
       rows.push(resultRow(result, out(keys.mask)));
@@ -190,7 +196,9 @@ async function evalCommand(args: string[]): Promise<void> {
   const result = await evaluateDataset(dataset, analyzerPredictor(analyzer), {
     concurrency: Number(values.concurrency),
     thresholds,
-    onProgress: values.json ? undefined : progressBar(`scoring ${dataset.name}`),
+    // progress always goes to stderr (stdout stays the table or pure JSON): a bar on a TTY, a
+    // line every 10 % otherwise
+    onProgress: progressBar(`scoring ${dataset.name}`),
   });
   await analyzer.dispose();
   if (values.json) process.stdout.write(JSON.stringify(result.metrics) + '\n');

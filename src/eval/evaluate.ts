@@ -76,6 +76,8 @@ export interface EvaluationMetrics {
     readonly seborrheicKeratosis: ClassificationSummary;
     /** Mean of the non-null AUCs; `null` if both are. */
     readonly meanAuc: number | null;
+    /** The decision thresholds accuracy, sensitivity and specificity are at (`probability >= t`). */
+    readonly decisionThresholds: { readonly melanoma: number; readonly seborrheicKeratosis: number };
   };
 }
 
@@ -328,7 +330,15 @@ function aggregate(
   return {
     n: outcomes.length,
     segmentation: summarizeSegmentation(segmented),
-    classification: { melanoma, seborrheicKeratosis, meanAuc: mean(aucs) },
+    classification: {
+      melanoma,
+      seborrheicKeratosis,
+      meanAuc: mean(aucs),
+      decisionThresholds: {
+        melanoma: thresholds.melanoma,
+        seborrheicKeratosis: thresholds.seborrheic_keratosis,
+      },
+    },
   };
 }
 

@@ -86,12 +86,22 @@ export function formatMetricsTable(metrics: EvaluationMetrics, title?: string): 
     line('Sensitivity', fmt(seg.sensitivity)),
     line('Specificity', fmt(seg.specificity)),
     '',
-    'Classification (at the decision threshold: probability >= t)',
+    'Classification (accuracy, sensitivity, specificity at the decision threshold t: probability >= t)',
     line('', 'melanoma', 'seborrheic keratosis'),
+    line(
+      'Decision threshold t',
+      formatThreshold(metrics.classification.decisionThresholds.melanoma),
+      formatThreshold(metrics.classification.decisionThresholds.seborrheicKeratosis),
+    ),
     ...rows.map(([label, a, b]) => line(label, a, b)),
     line('Mean ROC AUC', fmt(metrics.classification.meanAuc)),
     '',
   ].join('\n');
+}
+
+/** A threshold for the table: at most 4 decimals, trailing zeros dropped (0.5, 0.2346). */
+export function formatThreshold(t: number): string {
+  return String(Math.round(t * 1e4) / 1e4);
 }
 
 /** One class's ROC curve and AUC from per-image results; both `null` without both classes. */

@@ -3,8 +3,18 @@ import sharp, { type Metadata } from 'sharp';
 import { ErrorCode, InputError, type InputErrorCode } from '../errors.js';
 import { countJpegScans } from './jpeg-scans.js';
 
-/** Formats a dermoscopy upload may come in; everything else is UNSUPPORTED_FORMAT. */
+/**
+ * Formats sharp may report for a readable upload; everything else is UNSUPPORTED_FORMAT. `heif`
+ * is there for AVIF (AV1 in a HEIF container, which sharp reports as heif): HEVC-compressed HEIF
+ * (HEIC, the iPhone default) cannot be decoded by this sharp build and is refused.
+ */
 export const SUPPORTED_FORMATS = ['jpeg', 'png', 'webp', 'tiff', 'gif', 'heif', 'avif'] as const;
+
+/**
+ * The formats messages name as readable: exactly those the upload API accepts
+ * (src/api/types.ts UPLOAD_CONTENT_TYPES). HEIC is not among them.
+ */
+export const READABLE_FORMATS_TEXT = 'JPEG, PNG, WebP, TIFF or AVIF';
 
 export interface DecodeLimits {
   readonly maxPixels: number;
@@ -40,6 +50,8 @@ export interface DecodedImage {
   readonly rotatedForModel: boolean;
   /** Colour facts worth flagging: the conversions applied to reach 8-bit sRGB. */
   readonly conversions: readonly string[];
+  /** The source had a single colour channel (b-w / grey16 colourspace, grey or grey + alpha). */
+  readonly greyscaleSource: boolean;
   /** Display-orientation copy, long side <= overlayMaxSide (never upscaled). */
   readonly preview: RgbImage;
   /** Model input: landscape, exactly the contract's width x height. */
@@ -159,7 +171,7 @@ async function decodeUnbounded(
     }
     throw inputError(
       ErrorCode.UNSUPPORTED_FORMAT,
-      'The upload is not an image format we can read (expected JPEG, PNG, WebP, TIFF, HEIF/AVIF or GIF).',
+      `The upload is not an image format we can read (expected ${READABLE_FORMATS_TEXT}; export HEIC photos as JPEG first).`,
       cause,
     );
   }
@@ -167,7 +179,7 @@ async function decodeUnbounded(
   if (!(SUPPORTED_FORMATS as readonly string[]).includes(format)) {
     throw inputError(
       ErrorCode.UNSUPPORTED_FORMAT,
-      `Images in ${format.toUpperCase()} format are not supported; upload a JPEG or PNG photo.`,
+      `Images in ${format.toUpperCase()} format are not supported; upload a ${READABLE_FORMATS_TEXT} photo.`,
     );
   }
   if ((meta.pages ?? 1) > 1) {
@@ -249,6 +261,7 @@ async function decodeUnbounded(
     exifOrientation: orientation,
     rotatedForModel,
     conversions,
+    greyscaleSource: meta.space === 'b-w' || meta.space === 'grey16' || (meta.channels ?? 3) <= 2,
     preview,
     modelInput,
   };

@@ -47,7 +47,7 @@ async function serve(port: number): Promise<void> {
   });
   const info = pipeline.analyzer.modelInfo;
   console.log(
-    `local S3 at ${pipeline.s3.endpoint} (bucket ${pipeline.bucket}); model ${info.name} ${info.version} on ${info.executionProvider}`,
+    `local S3 at ${pipeline.s3.endpoint} (bucket ${pipeline.bucket}; SigV4 verified as S3 does); model ${info.name} ${info.version} on ${info.executionProvider}`,
   );
   console.log(`upload API at ${api.url} (no authentication: loopback only). Try:`);
   console.log(

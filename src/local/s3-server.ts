@@ -6,9 +6,16 @@ import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { createS3Client } from '../storage/s3.js';
+import { startVerifyingProxy } from './s3-verify-proxy.js';
+
+/** Credentials of the local S3 server (s3rver's defaults); the verifying proxy knows only these. */
+export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 export interface LocalS3 {
+  /** The verifying proxy (SigV4 checked as S3 does); every client and presigned URL uses it. */
   readonly endpoint: string;
+  /** s3rver itself, which checks no signature (tests that need to bypass the checks). */
+  readonly backendEndpoint: string;
   readonly bucket: string;
   readonly client: S3Client;
   readonly directory: string;
@@ -90,7 +97,8 @@ function guardKeys(server: S3rver): void {
 
 /**
  * Start a real S3-compatible server (s3rver) on 127.0.0.1 with one bucket, in a private temp
- * directory removed on stop.
+ * directory removed on stop, behind a proxy that verifies SigV4 signatures, presigned URLs
+ * included, as S3 does (src/local/s3-verify-proxy.ts). `port` is the proxy's port.
  *
  * @example
  * const s3 = await startLocalS3({ bucket: 'lesion-local' });
@@ -103,7 +111,7 @@ export async function startLocalS3(
   const directory = opts.directory ?? (await mkdtemp(path.join(tmpdir(), 'lesion-s3-')));
   const server = new S3rver({
     address: '127.0.0.1',
-    port: opts.port ?? 0,
+    port: 0,
     silent: true,
     directory,
     configureBuckets: [{ name: bucket }],
@@ -114,12 +122,25 @@ export async function startLocalS3(
   const removeDir = () => rmSync(directory, { recursive: true, force: true });
   if (ownDir) process.once('exit', removeDir);
   const addr = await server.run();
-  const endpoint = `http://127.0.0.1:${addr.port}`;
+  const backendEndpoint = `http://127.0.0.1:${addr.port}`;
+  let proxy;
+  try {
+    proxy = await startVerifyingProxy({
+      backend: backendEndpoint,
+      credentials: new Map([[LOCAL_S3_CREDENTIALS.accessKeyId, LOCAL_S3_CREDENTIALS.secretAccessKey]]),
+      port: opts.port ?? 0,
+    });
+  } catch (e) {
+    await server.close();
+    if (ownDir) await rm(directory, { recursive: true, force: true });
+    throw e;
+  }
+  const endpoint = proxy.endpoint;
   const client = createS3Client({
     endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    credentials: { ...LOCAL_S3_CREDENTIALS },
     maxAttempts: 3,
   });
   const listeners: ((json: string) => void)[] = [];
@@ -136,6 +157,7 @@ export async function startLocalS3(
   });
   return {
     endpoint,
+    backendEndpoint,
     bucket,
     client,
     directory,
@@ -144,6 +166,7 @@ export async function startLocalS3(
     },
     async stop() {
       client.destroy();
+      await proxy.close();
       await server.close();
       if (ownDir) {
         process.off('exit', removeDir);

@@ -18,6 +18,7 @@ import {
 } from '../processing/mask.js';
 import {
   BLOCKING_FLAGS,
+  colourStatistics,
   imageStatistics,
   qualityFlags,
   type QualityThresholds,
@@ -158,6 +159,11 @@ export class LesionAnalyzer {
     const previewMask = upsampleBinary(p.probabilities, preview.width, preview.height, threshold);
     const stats = maskStats(previewMask);
     const img = imageStatistics(decoded.modelInput.data, decoded.modelInput.width, decoded.modelInput.height);
+    const colour = colourStatistics(
+      decoded.modelInput.data,
+      decoded.modelInput.width,
+      decoded.modelInput.height,
+    );
     const oodThreshold = this.contract.outputs.oodScore?.threshold ?? null;
     const flags = qualityFlags(
       {
@@ -166,6 +172,7 @@ export class LesionAnalyzer {
         lesionTouchesBorder: stats.touchesBorder,
         oodScore: p.oodScore,
         oodThreshold,
+        colour: { colour, greyscaleSource: decoded.greyscaleSource },
       },
       this.thresholds,
     );
@@ -227,6 +234,10 @@ export class LesionAnalyzer {
         laplacianVariance: round(img.laplacianVariance, 2),
         darkFraction: round(img.darkFraction, 4),
         brightFraction: round(img.brightFraction, 4),
+        meanChroma: round(colour.meanChroma, 2),
+        hueDegrees: round(colour.hueDegrees, 1),
+        lesionHueDegrees: round(colour.darkHueDegrees, 1),
+        greyscaleSource: decoded.greyscaleSource,
       },
       timingsMs: {
         decode: timings.decode,

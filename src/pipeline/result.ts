@@ -64,6 +64,14 @@ export interface AnalysisResult {
     readonly laplacianVariance: number;
     readonly darkFraction: number;
     readonly brightFraction: number;
+    /** Mean per-pixel chroma, max(R,G,B) − min(R,G,B), 0..255 (GREYSCALE below 2). */
+    readonly meanChroma: number;
+    /** Hue of the mean colour, degrees. */
+    readonly hueDegrees: number;
+    /** Hue of the darkest quarter's mean colour (mostly the lesion), degrees. */
+    readonly lesionHueDegrees: number;
+    /** The decoder saw a single-channel (greyscale) source. */
+    readonly greyscaleSource: boolean;
   };
   readonly timingsMs: Readonly<Record<'decode' | 'inference' | 'postprocess' | 'encode' | 'total', number>>;
 }

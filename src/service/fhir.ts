@@ -62,11 +62,21 @@ export const QUALITY_FLAG_TEXT: Readonly<Record<QualityFlag, string>> = {
   [QualityFlag.OVER_EXPOSED]: 'The image is over-exposed',
   [QualityFlag.NO_LESION_FOUND]: 'No lesion was found in the image',
   [QualityFlag.LESION_TOUCHES_BORDER]: 'The lesion touches the image border (it may be cropped)',
+  [QualityFlag.GREYSCALE]: 'The image has no colour (greyscale); the classification needs the colour photo',
+  [QualityFlag.UNUSUAL_COLOURS]:
+    'The image colours are not those of dermoscopy (colour channels swapped, hue shifted or inverted)',
 };
 
 export interface FhirReportOptions {
   /** Bucket holding mask.png / overlay.jpg; Media.content.url becomes `s3://<bucket>/<key>`. */
   readonly bucket?: string | null;
+  /**
+   * A fetchable URL for a result key (e.g. a presigned HTTPS URL, a `file:` URL from the CLI);
+   * overrides `bucket`. Without it Media.content.url is the `s3://` storage location.
+   */
+  readonly mediaUrl?: (key: string) => string;
+  /** When the `mediaUrl` links stop working (FHIR instant); stated in each Media's title. */
+  readonly mediaUrlExpiresAt?: string;
   /** DiagnosticReport.issued (FHIR instant); omitted when not given. */
   readonly issued?: string;
   /** @default DEFAULT_SYSTEM_BASE */
@@ -86,6 +96,14 @@ const ref = (id: string) => ({ reference: `#${id}` });
 const quantity = (value: number, code: '1' | '%', unit: string) => ({ value, unit, system: UCUM, code });
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 const percent = (x: number) => `${round(x * 100, 1)}%`;
+
+/**
+ * A probability or threshold for people: at most 4 decimals, trailing zeros dropped
+ * (0.23456789012345678 → '0.2346', 0.5 → '0.5').
+ */
+export function formatProbability(x: number): string {
+  return String(round(x, 4));
+}
 
 function escapeXhtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -165,7 +183,7 @@ export function buildFhirReport(
         valueQuantity: quantity(round(o.specificityAtThreshold * 100, 2), '%', '%'),
       },
     ];
-    const operatingPoint = `Decision threshold ${o.threshold}; at it the model has sensitivity ${percent(o.sensitivityAtThreshold)} and specificity ${percent(o.specificityAtThreshold)} on the validation set the threshold was chosen on (optimistic: held-out figures are in the model card).`;
+    const operatingPoint = `Decision threshold ${formatProbability(o.threshold)}; at it the model has sensitivity ${percent(o.sensitivityAtThreshold)} and specificity ${percent(o.specificityAtThreshold)} on the validation set the threshold was chosen on (optimistic: held-out figures are in the model card).`;
     const value = c.withheld
       ? {
           dataAbsentReason: {
@@ -273,15 +291,22 @@ export function buildFhirReport(
     type: { coding: [{ system: MEDIA_TYPE, code: 'image', display: 'Image' }] },
     device: ref(DEVICE_ID),
     ...(size ? { width: size.width, height: size.height } : {}),
-    content: { contentType, url: objectUrl(opts.bucket, key), title: text },
+    content: {
+      contentType,
+      url: opts.mediaUrl ? opts.mediaUrl(key) : objectUrl(opts.bucket, key),
+      title:
+        opts.mediaUrl && opts.mediaUrlExpiresAt
+          ? `${text}; link valid until ${opts.mediaUrlExpiresAt}`
+          : text,
+    },
   });
   const maskText = 'Lesion mask (PNG, 0 = background, 255 = lesion, at the original image size)';
   const overlayText = 'Lesion outline drawn on the image (JPEG)';
 
   const conclusion = c.withheld
     ? `Classification withheld: ${c.withheldReasons.map((f) => QUALITY_FLAG_TEXT[f].toLowerCase()).join('; ')}. Retake the image. Automated decision support, not a diagnosis.`
-    : `Melanoma probability ${c.melanoma.probability.toFixed(3)} (${c.melanoma.positive ? 'at or above' : 'below'} the decision threshold ${c.melanoma.threshold}); ` +
-      `seborrheic keratosis probability ${c.seborrheicKeratosis.probability.toFixed(3)} (${c.seborrheicKeratosis.positive ? 'at or above' : 'below'} the decision threshold ${c.seborrheicKeratosis.threshold}). ` +
+    : `Melanoma probability ${c.melanoma.probability.toFixed(3)} (${c.melanoma.positive ? 'at or above' : 'below'} the decision threshold ${formatProbability(c.melanoma.threshold)}); ` +
+      `seborrheic keratosis probability ${c.seborrheicKeratosis.probability.toFixed(3)} (${c.seborrheicKeratosis.positive ? 'at or above' : 'below'} the decision threshold ${formatProbability(c.seborrheicKeratosis.threshold)}). ` +
       'Automated decision support, not a diagnosis.';
   const title = 'Automated dermoscopic lesion analysis (decision support, not a diagnosis)';
 

@@ -1,8 +1,11 @@
 /** handleApiRequest against a real S3-compatible server (s3rver): validation, presigning, status. */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { apiConfigFrom } from '../../src/api/config.js';
 import { handleApiRequest, type ApiDeps } from '../../src/api/handler.js';
+import { OWNER_METADATA, ownerTag } from '../../src/api/owner.js';
 import { S3AnalysisStorage, type AnalysisStorage } from '../../src/api/storage.js';
 import type { ApiRequest } from '../../src/api/types.js';
 import { loadConfig } from '../../src/config.js';
@@ -14,6 +17,8 @@ import { presignedSignatureMatches } from './sigv4.js';
 
 const ID = '0b7d3f0e-5c1a-4a8e-9d2f-6a1e2b3c4d5e';
 const NOW = new Date('2026-11-26T05:00:00.000Z');
+const CALLER = 'iam:arn:aws:iam::123456789012:user/alice';
+const OWNER = ownerTag(CALLER);
 
 describe('handleApiRequest', () => {
   let s3: LocalS3;
@@ -30,12 +35,19 @@ describe('handleApiRequest', () => {
   });
   afterAll(() => s3.stop());
 
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    caller: string | null = CALLER,
+  ) => {
     const req: ApiRequest = {
       method,
       path,
       headers: { 'content-type': 'application/json', ...headers },
       body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
+      caller,
     };
     const res = await handleApiRequest(req, deps);
     return {
@@ -50,6 +62,10 @@ describe('handleApiRequest', () => {
     );
     return r.ETag!.replace(/"/g, '');
   }
+
+  /** An upload as the presigned PUT of `caller` stores it: with its owner tag. */
+  const upload = (key: string, body: string, caller = CALLER) =>
+    put(key, body, { [OWNER_METADATA]: ownerTag(caller) });
 
   describe('POST /analyses', () => {
     it('returns 201 with an id, the upload key and a presigned PUT signed for type and length', async () => {
@@ -68,7 +84,7 @@ describe('handleApiRequest', () => {
         uploadKey: `uploads/${ID}.jpg`,
         upload: {
           method: 'PUT',
-          headers: { 'Content-Type': 'image/jpeg' },
+          headers: { 'Content-Type': 'image/jpeg', 'x-amz-meta-owner': OWNER },
           expiresAt: '2026-11-26T05:15:00.000Z',
         },
       });
@@ -79,6 +95,7 @@ describe('handleApiRequest', () => {
         'content-length',
         'content-type',
         'host',
+        'x-amz-meta-owner',
       ]);
       expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
       // no checksum parameters a browser could not supply
@@ -89,14 +106,21 @@ describe('handleApiRequest', () => {
       // Act
       const res = await call('POST', '/analyses', { contentType: 'image/png', contentLength: 100 });
 
-      // Assess (s3rver does not check V4 signatures; this is the check S3 makes)
+      // Assess: an independent SigV4 computation (test/api/sigv4.ts); the local S3 endpoint makes
+      // the same check on real PUTs (test/local/s3-verify-proxy.test.ts)
       const url = (res.json.upload as { url: string }).url;
       const matches = (headers: Record<string, string>) =>
         presignedSignatureMatches('PUT', url, headers, 'S3RVER');
       expect(res.json.uploadKey).toBe(`uploads/${ID}.png`);
-      expect(matches({ 'content-type': 'image/png', 'content-length': '100' })).toBe(true);
-      expect(matches({ 'content-type': 'image/png', 'content-length': '101' })).toBe(false);
-      expect(matches({ 'content-type': 'image/jpeg', 'content-length': '100' })).toBe(false);
+      const good = { 'content-type': 'image/png', 'content-length': '100', 'x-amz-meta-owner': OWNER };
+      expect(matches(good)).toBe(true);
+      expect(matches({ ...good, 'content-length': '101' })).toBe(false);
+      expect(matches({ ...good, 'content-type': 'image/jpeg' })).toBe(false);
+      // the owner is bound too: the uploader cannot claim the analysis for someone else, or drop it
+      expect(
+        matches({ ...good, 'x-amz-meta-owner': ownerTag('iam:arn:aws:iam::123456789012:user/bob') }),
+      ).toBe(false);
+      expect(matches({ 'content-type': 'image/png', 'content-length': '100' })).toBe(false);
     });
 
     it('answers 413 with the limit for an image above maxBytes', async () => {
@@ -194,9 +218,53 @@ describe('handleApiRequest', () => {
       },
     );
 
-    it('is pending (with Retry-After) while the upload has no result', async () => {
+    it('answers 404, exactly as for no upload, to a caller other than the one who created it', async () => {
+      // Prepare: alice's upload with a completed result
+      const eTag = await upload(`uploads/${id}.jpg`, 'image');
+      await put(`results/${id}.jpg/result.json`, JSON.stringify(okResult(`${id}.jpg`)), {
+        [SOURCE_ETAG_METADATA]: eTag,
+      });
+
+      // Act
+      const owner = await call('GET', `/analyses/${id}`);
+      const other = await call(
+        'GET',
+        `/analyses/${id}`,
+        undefined,
+        {},
+        'iam:arn:aws:iam::123456789012:user/bob',
+      );
+      const none = await call(
+        'GET',
+        `/analyses/${randomUUID()}`,
+        undefined,
+        {},
+        'iam:arn:aws:iam::123456789012:user/bob',
+      );
+
+      // Assess
+      expect(owner.json.status).toBe('completed');
+      expect(other.statusCode).toBe(404);
+      expect(other.json.error).toEqual({
+        ...none.json.error,
+        message: none.json.error!.message.replace(/analysis [0-9a-f-]+/, `analysis ${id}`),
+      });
+    });
+
+    it('answers 404 for an upload without an owner tag (fail closed)', async () => {
       // Prepare
       await put(`uploads/${id}.jpg`, 'image');
+
+      // Act
+      const res = await call('GET', `/analyses/${id}`);
+
+      // Assess
+      expect(res.statusCode).toBe(404);
+    });
+
+    it('is pending (with Retry-After) while the upload has no result', async () => {
+      // Prepare
+      await upload(`uploads/${id}.jpg`, 'image');
 
       // Act
       const res = await call('GET', `/analyses/${id.toUpperCase()}`);
@@ -209,13 +277,14 @@ describe('handleApiRequest', () => {
 
     it('reads only result objects that exist (a GET of a missing key is a 403 under least privilege)', async () => {
       // Prepare
-      await put(`uploads/${id}.jpg`, 'image');
+      await upload(`uploads/${id}.jpg`, 'image');
       const reads: string[] = [];
       const storage = deps.storage;
       const recording: AnalysisStorage = {
         presignUpload: (o) => storage.presignUpload(o),
         presignDownload: (o) => storage.presignDownload(o),
         list: (b, p) => storage.list(b, p),
+        metadata: (b, k) => storage.metadata(b, k),
         readJson: (b, k, m) => {
           reads.push(k);
           return storage.readJson(b, k, m);
@@ -224,7 +293,7 @@ describe('handleApiRequest', () => {
 
       // Act
       const res = await handleApiRequest(
-        { method: 'GET', path: `/analyses/${id}`, headers: {}, body: null },
+        { method: 'GET', path: `/analyses/${id}`, headers: {}, body: null, caller: CALLER },
         { ...deps, storage: recording },
       );
 
@@ -235,7 +304,7 @@ describe('handleApiRequest', () => {
 
     it('is completed with the result and presigned links once result.json of this upload version exists', async () => {
       // Prepare
-      const eTag = await put(`uploads/${id}.jpg`, 'image v2');
+      const eTag = await upload(`uploads/${id}.jpg`, 'image v2');
       await put(`results/${id}.jpg/result.json`, JSON.stringify(okResult(`${id}.jpg`)), {
         [SOURCE_ETAG_METADATA]: eTag,
       });
@@ -259,11 +328,11 @@ describe('handleApiRequest', () => {
 
     it('is pending again when the upload was replaced after its result was written', async () => {
       // Prepare: result.json belongs to the previous upload version
-      const eTag = await put(`uploads/${id}.jpg`, 'image v2');
+      const eTag = await upload(`uploads/${id}.jpg`, 'image v2');
       await put(`results/${id}.jpg/result.json`, JSON.stringify(okResult(`${id}.jpg`)), {
         [SOURCE_ETAG_METADATA]: eTag,
       });
-      await put(`uploads/${id}.jpg`, 'image v3');
+      await upload(`uploads/${id}.jpg`, 'image v3');
 
       // Act
       const res = await call('GET', `/analyses/${id}`);
@@ -275,7 +344,7 @@ describe('handleApiRequest', () => {
     it('is failed with the error code and message when error.json of this upload version exists', async () => {
       // Prepare
       const failedId = 'c3d4e5f6-0000-4000-8000-00000000000b';
-      const eTag = await put(`uploads/${failedId}.png`, 'not an image');
+      const eTag = await upload(`uploads/${failedId}.png`, 'not an image');
       await put(`results/${failedId}.png/error.json`, JSON.stringify(errorResult(`${failedId}.png`)), {
         [SOURCE_ETAG_METADATA]: eTag,
       });
@@ -296,6 +365,67 @@ describe('handleApiRequest', () => {
     });
   });
 
+  describe('GET /analyses/{id}/report', () => {
+    const fhirSchema = JSON.parse(
+      readFileSync(new URL('../../schemas/fhir-diagnosticreport.subset.json', import.meta.url), 'utf8'),
+    );
+    const validate = new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(
+      fhirSchema,
+    );
+
+    it('gives the FHIR report with fetchable presigned media URLs, their expiry and issued', async () => {
+      // Prepare
+      const id = randomUUID();
+      const eTag = await upload(`uploads/${id}.jpg`, 'image');
+      await put(`results/${id}.jpg/result.json`, JSON.stringify(okResult(`${id}.jpg`)), {
+        [SOURCE_ETAG_METADATA]: eTag,
+      });
+
+      // Act
+      const res = await call('GET', `/analyses/${id}/report`);
+
+      // Assess
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/fhir+json; charset=utf-8');
+      expect(res.json).toMatchObject({ resourceType: 'DiagnosticReport', issued: NOW.toISOString() });
+      const media = (
+        res.json.contained as { resourceType: string; content?: { url: string; title: string } }[]
+      )
+        .filter((r) => r.resourceType === 'Media')
+        .map((r) => r.content!);
+      expect(media).toHaveLength(2);
+      for (const m of media) {
+        const url = new URL(m.url);
+        expect(`${url.protocol}//${url.host}`).toBe(s3.endpoint);
+        expect(url.searchParams.get('X-Amz-Expires')).toBe('300');
+        expect(m.title).toContain('link valid until 2026-11-26T05:05:00.000Z');
+      }
+      expect(validate(res.json)).toBe(true);
+      // the link works
+      expect((await fetch(media[0]!.url)).status).toBe(404); // no mask stored in this test: S3's answer, not 403
+    });
+
+    it('answers 409 while pending, and 404 to another caller', async () => {
+      // Prepare
+      const id = randomUUID();
+      await upload(`uploads/${id}.jpg`, 'image');
+
+      // Act
+      const pending = await call('GET', `/analyses/${id}/report`);
+      const other = await call(
+        'GET',
+        `/analyses/${id}/report`,
+        undefined,
+        {},
+        'jwt:https://idp.example.org bob',
+      );
+
+      // Assess
+      expect([pending.statusCode, pending.json.error?.code]).toEqual([409, 'ANALYSIS_NOT_COMPLETED']);
+      expect([other.statusCode, other.json.error?.code]).toEqual([404, 'ANALYSIS_NOT_FOUND']);
+    });
+  });
+
   describe('routing and failures', () => {
     it.each([
       ['GET', '/analyses', 405, 'POST'],
@@ -312,6 +442,18 @@ describe('handleApiRequest', () => {
       expect(res.json.error?.code).toBe(status === 405 ? 'METHOD_NOT_ALLOWED' : 'ROUTE_NOT_FOUND');
     });
 
+    it.each([
+      ['POST', '/analyses'],
+      ['GET', `/analyses/${ID}`],
+    ])('answers 401 to %s %s without an authenticated caller', async (method, path) => {
+      // Act
+      const res = await call(method, path, { contentType: 'image/jpeg', contentLength: 10 }, {}, null);
+
+      // Assess
+      expect(res.statusCode).toBe(401);
+      expect(res.json.error?.code).toBe('UNAUTHENTICATED');
+    });
+
     it('answers 503 for a storage outage and 500 for a bug, reporting both causes to onError', async () => {
       // Prepare
       const seen: unknown[] = [];
@@ -319,11 +461,12 @@ describe('handleApiRequest', () => {
         presignUpload: () => Promise.reject(e),
         presignDownload: () => Promise.reject(e),
         list: () => Promise.reject(e),
+        metadata: () => Promise.reject(e),
         readJson: () => Promise.reject(e),
       });
       const get = (storage: AnalysisStorage) =>
         handleApiRequest(
-          { method: 'GET', path: `/analyses/${ID}`, headers: {}, body: null },
+          { method: 'GET', path: `/analyses/${ID}`, headers: {}, body: null, caller: CALLER },
           { ...deps, storage, onError: (e) => seen.push(e) },
         );
 

@@ -11,6 +11,7 @@ function event(o: {
   body?: string;
   base64?: boolean;
   headers?: Record<string, string>;
+  authorizer?: Record<string, unknown>;
 }) {
   return {
     version: '2.0',
@@ -20,6 +21,7 @@ function event(o: {
     headers: o.headers ?? {},
     requestContext: {
       stage: o.stage ?? '$default',
+      ...(o.authorizer ? { authorizer: o.authorizer } : {}),
       http: {
         method: o.method,
         path: o.rawPath,
@@ -63,7 +65,37 @@ describe('API Gateway adapter', () => {
       path: '/analyses',
       headers: { 'content-type': 'application/json' },
       body: '{"a":1}',
+      caller: null,
     });
+  });
+
+  it.each([
+    [
+      'an IAM user',
+      { iam: { userArn: 'arn:aws:iam::123456789012:user/alice', accountId: '123456789012' } },
+      'iam:arn:aws:iam::123456789012:user/alice',
+    ],
+    [
+      'an assumed-role session (as its role)',
+      { iam: { userArn: 'arn:aws:sts::123456789012:assumed-role/app/i-0abc123' } },
+      'iam:arn:aws:sts::123456789012:assumed-role/app',
+    ],
+    [
+      'a JWT subject (with its issuer)',
+      { jwt: { claims: { sub: 'u-42', iss: 'https://idp.example.org', aud: 'x' }, scopes: null } },
+      'jwt:https://idp.example.org u-42',
+    ],
+    ['a JWT without a subject (no caller)', { jwt: { claims: { iss: 'https://idp.example.org' } } }, null],
+  ])('takes the caller of %s from the authoriser context', (_name, authorizer, caller) => {
+    const req = fromApiGatewayEvent(event({ method: 'GET', rawPath: '/analyses/x', authorizer }));
+    expect(req.caller).toBe(caller);
+  });
+
+  it('never takes the caller from a client header', () => {
+    const req = fromApiGatewayEvent(
+      event({ method: 'GET', rawPath: '/analyses/x', headers: { 'x-amz-meta-owner': 'a', caller: 'b' } }),
+    );
+    expect(req.caller).toBeNull();
   });
 
   it.each([
@@ -135,6 +167,7 @@ describe('functions/api/handler', () => {
         rawPath: '/analyses',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ contentType: 'image/jpeg', contentLength: 1234 }),
+        authorizer: { iam: { userArn: 'arn:aws:iam::123456789012:user/alice' } },
       }),
       context,
     );
@@ -145,6 +178,9 @@ describe('functions/api/handler', () => {
     const url = new URL(body.upload.url);
     expect(url.hostname).toBe('lesion-uploads-test.s3.eu-west-1.amazonaws.com');
     expect(url.pathname).toBe(`/uploads/${body.id}.jpg`);
-    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;content-type;host');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe(
+      'content-length;content-type;host;x-amz-meta-owner',
+    );
+    expect(url.searchParams.has('x-amz-meta-owner')).toBe(false); // a signed header, not hoisted
   });
 });

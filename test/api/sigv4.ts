@@ -1,7 +1,7 @@
 /**
  * Independent SigV4 check of a presigned S3 URL (query-string auth), as S3 does it on the PUT:
- * the signature only matches when the request carries the signed header values. s3rver does
- * not verify V4 signatures, so the tests use this to prove what real S3 would reject.
+ * the signature only matches when the request carries the signed header values. Independent of
+ * src/local/sigv4-verify.ts (which the local S3 endpoint uses), so the two check each other.
  */
 import { createHash, createHmac } from 'node:crypto';
 

@@ -97,7 +97,12 @@ describe('evaluateDataset on a synthetic dataset', () => {
       'sensitivity',
       'specificity',
     ]);
-    expect(Object.keys(json.classification ?? {})).toEqual(['melanoma', 'seborrheicKeratosis', 'meanAuc']);
+    expect(Object.keys(json.classification ?? {})).toEqual([
+      'melanoma',
+      'seborrheicKeratosis',
+      'meanAuc',
+      'decisionThresholds',
+    ]);
     expect(Object.keys(json.classification?.melanoma ?? {})).toEqual([
       'auc',
       'averagePrecision',
@@ -168,6 +173,8 @@ describe('evaluateDataset on a synthetic dataset', () => {
     });
     expect(metrics.classification.melanoma.sensitivity).toBe(0.5);
     expect(metrics.classification.melanoma.accuracy).toBe(0.5);
+    // the thresholds the figures are at are part of the metrics (metrics.json, --json)
+    expect(metrics.classification.decisionThresholds).toEqual({ melanoma: 0.55, seborrheicKeratosis: 0.5 });
     expect(metrics.classification.seborrheicKeratosis.accuracy).toBe(0.75);
   });
 

@@ -8,6 +8,7 @@ import { evaluateDataset } from '../../src/eval/evaluate.js';
 import type { EvaluationResult } from '../../src/eval/evaluate.js';
 import {
   formatMetricsTable,
+  formatThreshold,
   renderRocPng,
   renderRocSvg,
   renderWorstCasesPng,
@@ -38,10 +39,32 @@ describe('reports of a synthetic evaluation', () => {
       expect(table).toMatch(/Mean ROC AUC\s+0\.7917/); // 19/24
     });
 
+    it('prints the value of the decision thresholds the classification rows are at', () => {
+      const metrics = {
+        ...result.metrics,
+        classification: {
+          ...result.metrics.classification,
+          decisionThresholds: { melanoma: 0.23456789012345, seborrheicKeratosis: 0.5 },
+        },
+      };
+      const table = formatMetricsTable(metrics);
+      expect(table).toContain('at the decision threshold t: probability >= t');
+      expect(table).toMatch(/Decision threshold t\s+0\.2346\s+0\.5\n/);
+    });
+
     it('prints n/a for an undefined metric', () => {
       const metrics = { ...result.metrics, segmentation: { ...result.metrics.segmentation, jaccard: null } };
       expect(formatMetricsTable(metrics)).toMatch(/Jaccard\s+n\/a/);
     });
+  });
+
+  it('formats thresholds with at most 4 decimals', () => {
+    expect([0.5, 0.31, 0.23456789012345, 0.99999].map(formatThreshold)).toEqual([
+      '0.5',
+      '0.31',
+      '0.2346',
+      '1',
+    ]);
   });
 
   describe('ROC plot', () => {

@@ -55,6 +55,10 @@ export const exampleResult: AnalysisResult = {
     laplacianVariance: 2,
     darkFraction: 0,
     brightFraction: 0.01,
+    meanChroma: 40,
+    hueDegrees: 20,
+    lesionHueDegrees: 15,
+    greyscaleSource: false,
   },
   timingsMs: { decode: 1, inference: 2, postprocess: 3, encode: 4, total: 10 },
 };

@@ -5,6 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import {
   buildFhirReport,
   DEFAULT_SYSTEM_BASE,
+  formatProbability,
   LesionCode,
   SNOMED,
   UCUM,
@@ -223,6 +224,54 @@ describe('buildFhirReport', () => {
     // Assess
     expect((report.text as Json).div).toContain('model&lt;script&gt;');
     expect(byId(report, 'media-mask').content).toMatchObject({ url: `results/${ID}/mask.png` });
+    expectValid(report);
+  });
+
+  it('prints thresholds in the narrative with at most 4 decimals, keeping the exact value in the data', () => {
+    // Prepare: a threshold as a model sidecar stores it (float64 from training)
+    const r = okResult(ID);
+    const t = 0.23456789012345;
+    const result = {
+      ...r,
+      classification: { ...r.classification, melanoma: { ...r.classification.melanoma, threshold: t } },
+    };
+
+    // Act
+    const report = buildFhirReport(result, KEYS, { issued: ISSUED });
+
+    // Assess
+    const melanoma = byId(report, 'obs-melanoma');
+    expect((melanoma.note as { text: string }[])[0]!.text).toContain('Decision threshold 0.2346;');
+    expect(String(report.conclusion)).toContain('the decision threshold 0.2346)');
+    expect(JSON.stringify(report.text)).not.toContain('0.23456789');
+    expect((melanoma.component as Json[])[1]!.valueQuantity).toMatchObject({ value: t });
+    expectValid(report);
+  });
+
+  it('formats probabilities for people', () => {
+    expect(formatProbability(0.23456789012345)).toBe('0.2346');
+    expect(formatProbability(0.5)).toBe('0.5');
+    expect(formatProbability(0.31)).toBe('0.31');
+    expect(formatProbability(0.99995)).toBe('1');
+  });
+
+  it('links fetchable media URLs with their expiry when given, valid against the schema', () => {
+    // Act
+    const report = buildFhirReport(okResult(ID), KEYS, {
+      bucket: 'lesion-results',
+      issued: ISSUED,
+      mediaUrl: (key) => `https://lesion-results.s3.eu-west-1.amazonaws.com/${key}?X-Amz-Signature=abc`,
+      mediaUrlExpiresAt: '2026-11-26T05:25:00.000Z',
+    });
+
+    // Assess
+    expect(byId(report, 'media-mask').content).toEqual({
+      contentType: 'image/png',
+      url: `https://lesion-results.s3.eu-west-1.amazonaws.com/results/${ID}/mask.png?X-Amz-Signature=abc`,
+      title:
+        'Lesion mask (PNG, 0 = background, 255 = lesion, at the original image size); link valid until 2026-11-26T05:25:00.000Z',
+    });
+    expect((byId(report, 'media-overlay').content as Json).url).toMatch(/^https:\/\/.*overlay\.jpg/);
     expectValid(report);
   });
 });

@@ -65,6 +65,10 @@ export function okResult(
       laplacianVariance: 51.3,
       darkFraction: 0.01,
       brightFraction: 0.0,
+      meanChroma: 42.5,
+      hueDegrees: 19.3,
+      lesionHueDegrees: 14.8,
+      greyscaleSource: false,
     },
     timingsMs: { decode: 3.1, inference: 12.4, postprocess: 1.2, encode: 2.2, total: 18.9 },
   };
