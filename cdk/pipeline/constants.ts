@@ -57,6 +57,7 @@ export const LAYER_PROVIDED_MODULES = ['onnxruntime-node', 'sharp'] as const;
 export const API_ROUTES = [
   { method: 'POST', path: '/analyses' },
   { method: 'GET', path: '/analyses/{id}' },
+  { method: 'GET', path: '/analyses/{id}/report' },
 ] as const;
 
 /**

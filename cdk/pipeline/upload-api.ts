@@ -28,7 +28,7 @@ export interface UploadApiResources {
   readonly httpApi: apigwv2.HttpApi;
   /** The `$default` stage (throttling, access logs). */
   readonly stage: apigwv2.HttpStage;
-  /** `POST /analyses` and `GET /analyses/{id}`, in API_ROUTES order. */
+  /** `POST /analyses`, `GET /analyses/{id}` and `GET /analyses/{id}/report`, in API_ROUTES order. */
   readonly routes: apigwv2.HttpRoute[];
   readonly fn: lambda.Function;
   readonly role: iam.Role;
@@ -56,6 +56,9 @@ export function createUploadApi(
   });
   role.addToPrincipalPolicy(prefixStatement(bucket, 'PresignUploads', 's3:PutObject', uploadsPrefix));
   role.addToPrincipalPolicy(prefixStatement(bucket, 'ReadResults', 's3:GetObject', resultsPrefix));
+  // HeadObject of an upload reads the owner bound into its presigned PUT (x-amz-meta-owner):
+  // an analysis answers only the caller who created it (docs/security.md, Access)
+  role.addToPrincipalPolicy(prefixStatement(bucket, 'ReadUploadOwner', 's3:GetObject', uploadsPrefix));
   role.addToPrincipalPolicy(listOwnPrefixesStatement(data));
   const logGroup = new logs.LogGroup(scope, 'ApiFunctionLogGroup', {
     retention: props.logRetention,
@@ -191,7 +194,7 @@ export function createUploadApi(
       id: 'presigned-upload-put',
       allowedMethods: [s3.HttpMethods.PUT],
       allowedOrigins: corsOrigins,
-      allowedHeaders: ['content-type'],
+      allowedHeaders: ['content-type', 'x-amz-meta-owner'], // both signed into the presigned PUT
       maxAge: 3000,
     });
   }

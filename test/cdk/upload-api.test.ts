@@ -41,7 +41,7 @@ describe('upload API (default: on, IAM authorization)', () => {
     apiId = logicalId(template, 'AWS::ApiGatewayV2::Api', 'PipelineApi');
   });
 
-  it('HTTP API with POST /analyses and GET /analyses/{id}, both AWS_IAM, on one Lambda integration', () => {
+  it('HTTP API with POST /analyses, GET /analyses/{id} and GET /analyses/{id}/report, all AWS_IAM, on one Lambda integration', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
@@ -60,7 +60,11 @@ describe('upload API (default: on, IAM authorization)', () => {
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(
       API_ROUTES.map((r) => `${r.method} ${r.path}`).sort(),
     );
-    expect(routes.map((r) => r.RouteKey).sort()).toEqual(['GET /analyses/{id}', 'POST /analyses']);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual([
+      'GET /analyses/{id}',
+      'GET /analyses/{id}/report',
+      'POST /analyses',
+    ]);
     for (const route of routes) {
       expect(route).toMatchObject({
         ApiId: { Ref: apiId },
@@ -144,7 +148,7 @@ describe('upload API (default: on, IAM authorization)', () => {
     });
   });
 
-  it('API role: exactly presign uploads/*, read results/*, list those prefixes, write its log group', () => {
+  it('API role: exactly presign uploads/*, read results/*, read upload owners, list those prefixes, write its log group', () => {
     const roleId = logicalId(template, 'AWS::IAM::Role', 'PipelineApiFunctionRole');
     const logGroupId = logicalId(template, 'AWS::Logs::LogGroup', 'PipelineApiFunctionLogGroup');
     expect(template.toJSON().Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
@@ -161,12 +165,18 @@ describe('upload API (default: on, IAM authorization)', () => {
         Action: 's3:GetObject',
         Resource: objectsArn(bucketId, 'results/*'),
       },
+      {
+        Sid: 'ReadUploadOwner',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: objectsArn(bucketId, 'uploads/*'),
+      },
       listOwnPrefixes(bucketId),
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arnOf(logGroupId) },
     ]);
   });
 
-  it('API Gateway may invoke the function for the two route paths only', () => {
+  it('API Gateway may invoke the function for the three route paths only', () => {
     const fnId = logicalId(template, 'AWS::Lambda::Function', 'PipelineApiFunction');
     const permissions = resourcesOf(template, 'AWS::Lambda::Permission').filter(
       ([, p]) => JSON.stringify(p.FunctionName) === JSON.stringify(arnOf(fnId)),
@@ -175,7 +185,7 @@ describe('upload API (default: on, IAM authorization)', () => {
       permissions
         .map(([, p]) => (p.SourceArn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1))
         .sort(),
-    ).toEqual(['/*/*/analyses', '/*/*/analyses/{id}']);
+    ).toEqual(['/*/*/analyses', '/*/*/analyses/{id}', '/*/*/analyses/{id}/report']);
     for (const [, p] of permissions) expect(p.Principal).toBe('apigateway.amazonaws.com');
   });
 
@@ -210,7 +220,7 @@ describe('upload API, overridden props', () => {
     jwtAudience: ['lesion-api', 'tele-backend'],
   };
 
-  it("authorization 'jwt': one JWT authorizer (issuer, audiences, Authorization header) on both routes", () => {
+  it("authorization 'jwt': one JWT authorizer (issuer, audiences, Authorization header) on every route", () => {
     const { template, pipeline } = constructWith({ api: jwtApi });
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
     const authorizerId = logicalId(template, 'AWS::ApiGatewayV2::Authorizer', 'PipelineApi');
@@ -220,7 +230,7 @@ describe('upload API, overridden props', () => {
       JwtConfiguration: { Issuer: jwtApi.jwtIssuer, Audience: jwtApi.jwtAudience },
     });
     const routes = resourcesOf(template, 'AWS::ApiGatewayV2::Route');
-    expect(routes).toHaveLength(2);
+    expect(routes).toHaveLength(3);
     for (const [, route] of routes) {
       expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     }
@@ -243,7 +253,7 @@ describe('upload API, overridden props', () => {
             Id: 'presigned-upload-put',
             AllowedMethods: ['PUT'],
             AllowedOrigins: origins,
-            AllowedHeaders: ['content-type'],
+            AllowedHeaders: ['content-type', 'x-amz-meta-owner'],
             MaxAge: 3000,
           },
         ],
