@@ -10,6 +10,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+/** Native packages no bundle contains: they resolve from node_modules (or the Lambda runtime layer). */
+export const NATIVE_MODULES = ['onnxruntime-node', 'sharp'] as const;
+/** package.json fields esbuild resolves, ESM first. */
+export const MAIN_FIELDS = ['module', 'main'];
+/** ESM bundles of CommonJS dependencies need a real `require`. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";
+
 export interface BundleOptions {
   /** esbuild target. @default 'node20' (the machines that run the CLI and the bench) */
   readonly target?: string;
@@ -31,11 +39,9 @@ export async function bundleNodeEntry(
     format: 'esm',
     platform: 'node',
     target: opts.target ?? 'node20',
-    mainFields: ['module', 'main'],
-    banner: {
-      js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
-    },
-    external: ['sharp', 'onnxruntime-node'],
+    mainFields: MAIN_FIELDS,
+    banner: { js: ESM_REQUIRE_BANNER },
+    external: [...NATIVE_MODULES],
     minify: true,
     sourcemap: opts.sourcemap ?? false,
     keepNames: opts.sourcemap ?? false,

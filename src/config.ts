@@ -66,6 +66,9 @@ export const ENV = {
   maxReceiveCount: 'LESION_MAX_RECEIVE_COUNT',
 } as const satisfies Record<keyof LesionConfig, string>;
 
+/** Images per inference of the GPU worker (LESION_MAX_BATCH, read by functions/gpu-worker). */
+export const DEFAULT_WORKER_MAX_BATCH = 16;
+
 export const DEFAULT_CONFIG: LesionConfig = {
   modelPath: DEFAULT_MODEL_PATH,
   executionProvider: 'auto',

@@ -2,6 +2,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { NATIVE_MODULES } from '../../scripts/bundle.js';
+import { DetailType, EVENT_SOURCE } from '../../src/service/event-types.js';
+import { MAX_PRESIGN_SECONDS } from '../../src/storage/s3-limits.js';
 
 /** Repository root (this file sits in cdk/pipeline/). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,9 +26,9 @@ export const API_AUTHORIZATIONS: readonly ApiAuthorization[] = Object.values(Api
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
-/** EventBridge `source` and `detail-type`s the analysis code publishes. */
-export const ANALYSIS_EVENT_SOURCE = 'lesion-mtl';
-export const ANALYSIS_EVENT_DETAIL_TYPES = ['LesionAnalysisCompleted', 'LesionAnalysisFailed'] as const;
+/** EventBridge `source` and `detail-type`s the analysis code publishes (src/service/event-types.ts). */
+export const ANALYSIS_EVENT_SOURCE = EVENT_SOURCE;
+export const ANALYSIS_EVENT_DETAIL_TYPES = [DetailType.COMPLETED, DetailType.FAILED] as const;
 
 /** Where the model layer puts the model inside Lambda (`layers/model/build/models/` → `/opt/models/`). */
 export const LAMBDA_MODEL_PATH = '/opt/models/lesion-mtl.onnx';
@@ -51,7 +54,7 @@ export const GPU_VPC_INTERFACE_ENDPOINTS: Readonly<Record<string, ec2.InterfaceV
 export const GPU_WORKER_HEALTH_CHECK = ['CMD', 'node', 'healthcheck.mjs'] as const;
 
 /** Packages the handler bundle leaves out because the runtime layer provides them. */
-export const LAYER_PROVIDED_MODULES = ['onnxruntime-node', 'sharp'] as const;
+export const LAYER_PROVIDED_MODULES = NATIVE_MODULES;
 
 /** Routes of the upload API (src/api/handler.ts); both go to the one API function. */
 export const API_ROUTES = [
@@ -89,8 +92,8 @@ export const DOCKER_CONTEXT_EXCLUDES: readonly string[] = [
 export const AWS_CUSTOM_RESOURCE_SINGLETON_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
 
 // AWS limits the props are validated against.
-/** Presigned URLs (SigV4) are valid for at most 7 days. */
-export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+/** Presigned URLs (SigV4) are valid for at most 7 days (src/storage/s3-limits.ts). */
+export { MAX_PRESIGN_SECONDS };
 export const SQS_BATCH_LIMIT = 10;
 export const LAMBDA_MAX_TIMEOUT_S = 900;
 export const SQS_MAX_VISIBILITY_S = 43_200;

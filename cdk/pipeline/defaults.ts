@@ -2,6 +2,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_CONFIG, DEFAULT_WORKER_MAX_BATCH } from '../../src/config.js';
 import { DEFAULT_BACKLOG_DRAIN_SECONDS, GPU_TASK_IMAGES_PER_SECOND_ESTIMATE } from '../capacity.js';
 import { ApiAuthorization, ComputeOption, LambdaPackaging } from './constants.js';
 import type { LesionPipelineProps, ResolvedLesionPipelineProps } from './props.js';
@@ -9,8 +10,9 @@ import type { LesionPipelineProps, ResolvedLesionPipelineProps } from './props.j
 /** Every default, in one place (the README's "Default settings" table mirrors it). */
 export const LESION_PIPELINE_DEFAULTS = {
   compute: ComputeOption.GPU,
-  uploadsPrefix: 'uploads/',
-  resultsPrefix: 'results/',
+  // the pipeline's own defaults (src/config.ts): what a deploy and a local run share
+  uploadsPrefix: DEFAULT_CONFIG.uploadsPrefix,
+  resultsPrefix: DEFAULT_CONFIG.resultsPrefix,
   resultsExpiration: Duration.days(365),
   noncurrentVersionExpiration: Duration.days(30),
   accessLogsExpiration: Duration.days(365),
@@ -27,9 +29,9 @@ export const LESION_PIPELINE_DEFAULTS = {
   tracing: false,
   logRetention: logs.RetentionDays.ONE_MONTH,
   logLevel: 'INFO',
-  maxPixels: 60_000_000,
-  maxBytes: 40 * 1024 * 1024,
-  overlayMaxSide: 1024,
+  maxPixels: DEFAULT_CONFIG.maxPixels,
+  maxBytes: DEFAULT_CONFIG.maxBytes,
+  overlayMaxSide: DEFAULT_CONFIG.overlayMaxSide,
   eventBusName: 'lesion-analysis',
   serviceName: 'lesion-mtl',
   metricsNamespace: 'LesionMtl',
@@ -37,7 +39,7 @@ export const LESION_PIPELINE_DEFAULTS = {
   gpuMaxInstances: 2,
   gpuImagesPerSecondPerTask: GPU_TASK_IMAGES_PER_SECOND_ESTIMATE,
   gpuBacklogDrainTime: Duration.seconds(DEFAULT_BACKLOG_DRAIN_SECONDS),
-  gpuMaxBatch: 16,
+  gpuMaxBatch: DEFAULT_WORKER_MAX_BATCH,
   gpuTaskMemoryMiB: 12_288,
   gpuRootVolumeGiB: 100,
   natGateways: 0,

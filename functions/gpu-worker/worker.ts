@@ -3,7 +3,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { loadConfig } from '../../src/config.js';
+import { DEFAULT_WORKER_MAX_BATCH, loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
 import {
@@ -37,7 +37,7 @@ function reportBatch(stats: BatchStats): void {
 async function main(): Promise<void> {
   const queueUrl = process.env.LESION_QUEUE_URL;
   if (!queueUrl) throw new ConfigError('LESION_QUEUE_URL is not set: the worker needs the queue to poll');
-  const maxBatch = Number(process.env.LESION_MAX_BATCH ?? '16');
+  const maxBatch = Number(process.env.LESION_MAX_BATCH || DEFAULT_WORKER_MAX_BATCH);
   if (!Number.isInteger(maxBatch) || maxBatch < 1)
     throw new ConfigError(`LESION_MAX_BATCH=${process.env.LESION_MAX_BATCH}: expected an integer >= 1`);
   const config = loadConfig();

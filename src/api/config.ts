@@ -1,5 +1,6 @@
 import { loadConfig, type LesionConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { MAX_PRESIGN_SECONDS } from '../storage/s3-limits.js';
 
 /** What the upload API needs; prefixes, size limit and results bucket are the pipeline's own. */
 export interface ApiConfig {
@@ -25,8 +26,6 @@ export const API_ENV = {
 
 export const DEFAULT_UPLOAD_URL_TTL_SECONDS = 900;
 export const DEFAULT_DOWNLOAD_URL_TTL_SECONDS = 300;
-/** SigV4 presigned URLs are valid for at most 7 days. */
-const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
 function ttl(env: Record<string, string | undefined>, name: string, fallback: number): number {
   const raw = env[name];

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { S3_MAX_KEY_BYTES } from '../storage/s3-limits.js';
 import { createS3Client } from '../storage/s3.js';
 import { startVerifyingProxy } from './s3-verify-proxy.js';
 
@@ -32,8 +33,7 @@ export function encodeEventKey(key: string): string {
     .join('/');
 }
 
-/** S3's limit on a key, in UTF-8 bytes. */
-export const S3_MAX_KEY_BYTES = 1024;
+export { S3_MAX_KEY_BYTES };
 /**
  * s3rver stores each key segment as a file name (at most 255 bytes) with a suffix of up to 22
  * ('._S3rver_metadata.json'): a longer segment made its write stream fail with ENAMETOOLONG, an

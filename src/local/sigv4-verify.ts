@@ -6,6 +6,7 @@
  * (`UNSIGNED-PAYLOAD` for presigned URLs, `x-amz-content-sha256` otherwise), not recomputed.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { MAX_PRESIGN_SECONDS } from '../storage/s3-limits.js';
 
 export interface SigV4Request {
   readonly method: string;
@@ -27,7 +28,7 @@ export type SigV4Result =
   | { readonly ok: false; readonly code: SigV4Failure; readonly message: string };
 
 /** S3 accepts presigned URLs valid for at most 7 days, header-signed requests within 15 min. */
-export const MAX_PRESIGN_EXPIRES_SECONDS = 604_800;
+export const MAX_PRESIGN_EXPIRES_SECONDS = MAX_PRESIGN_SECONDS;
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 
 /** RFC 3986 encoding (SigV4's UriEncode): everything but A–Z a–z 0–9 - _ . ~ */

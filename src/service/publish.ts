@@ -5,12 +5,9 @@ import type { AnalysisResult, ErrorResult } from '../pipeline/result.js';
 import type { ResultKeys } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/s3.js';
 
-export const EVENT_SOURCE = 'lesion-mtl';
-export const DetailType = {
-  COMPLETED: 'LesionAnalysisCompleted',
-  FAILED: 'LesionAnalysisFailed',
-} as const;
-export type DetailType = (typeof DetailType)[keyof typeof DetailType];
+import { DetailType, EVENT_SOURCE } from './event-types.js';
+
+export { DetailType, EVENT_SOURCE };
 
 /** Metadata on every result object and on the event marker: the upload version it belongs to. */
 export const SOURCE_ETAG_METADATA = 'source-etag';

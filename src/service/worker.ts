@@ -1,3 +1,4 @@
+import { DEFAULT_WORKER_MAX_BATCH } from '../config.js';
 import type { LesionError } from '../errors.js';
 import type { ProcessDeps, UploadOutcome } from './process-uploads.js';
 import { processMessages, type BatchObserver, type QueueMessage } from './sqs-batch.js';
@@ -127,7 +128,7 @@ export class QueueWorker {
 
   /** Gather a batch: the first receive long-polls, further ones only drain what is already there. */
   async nextBatch(): Promise<(QueueMessage & { receiptHandle: string })[]> {
-    const maxBatch = this.opts.maxBatch ?? 16;
+    const maxBatch = this.opts.maxBatch ?? DEFAULT_WORKER_MAX_BATCH;
     const batch = await this.queue.receive(Math.min(10, maxBatch), this.opts.waitSeconds ?? 20);
     while (batch.length > 0 && batch.length < maxBatch && !this.stopping) {
       const more = await this.queue.receive(Math.min(10, maxBatch - batch.length), 0);
