@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import shutil
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,8 +127,8 @@ def ham_splits(cfg: dict, size_hw: tuple[int, int], cache_dir: str | None,
 
 
 def write_holdout_folder(cfg: dict, out_dir: str) -> int:
-    """The hold-out as a `lesion eval --images/--masks/--labels` folder: symlinks to the original
-    200x150 images and masks, labels.csv image_id,melanoma,seborrheic_keratosis (SK = bkl, a WEAK
+    """The hold-out as a `lesion eval --images/--masks/--labels` folder: copies of the original
+    200x150 images and masks (the eval lists regular files only), labels.csv image_id,melanoma,seborrheic_keratosis (SK = bkl, a WEAK
     label). Returns the number of images."""
     root = cfg["ham"]
     records = read_metadata(root)
@@ -139,8 +140,8 @@ def write_holdout_folder(cfg: dict, out_dir: str) -> int:
         for src, dst in ((os.path.join(root, "images", f"{image_id}.jpg"), os.path.join(out_dir, f"{image_id}.jpg")),
                          (os.path.join(root, "masks", f"{image_id}_segmentation.png"),
                           os.path.join(out_dir, "masks", f"{image_id}_segmentation.png"))):
-            if not os.path.lexists(dst):
-                os.symlink(os.path.abspath(src), dst)
+            if not os.path.exists(dst):
+                shutil.copyfile(src, dst)
     with open(os.path.join(out_dir, "labels.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["image_id", "melanoma", "seborrheic_keratosis"])
