@@ -27,6 +27,9 @@ from PIL import Image
 from .data import Split
 
 
+HAM_SCALE = 200 / 256  # HAM10000's copies (200x150) relative to the contract size (256x192)
+
+
 @dataclass
 class HamRecord:
     image_id: str
@@ -110,13 +113,18 @@ def load_ham(root: str, ids: list[str], records: list[HamRecord], size_hw: tuple
     return Split(list(ids), images, masks, labels), label_mask
 
 
+def config_ids(cfg: dict) -> tuple[list[HamRecord], list[str], list[str]]:
+    """(metadata, train ids, hold-out ids) of cfg's HAM folder, hold-out share and exclusions."""
+    records = read_metadata(cfg["ham"])
+    exclude = near_duplicates(cfg["ham"]) if cfg["ham_exclude_near_duplicates"] else set()
+    return (records, *split_ids(records, cfg["ham_holdout"], exclude))
+
+
 def ham_splits(cfg: dict, size_hw: tuple[int, int], cache_dir: str | None,
                need_train: bool = True) -> tuple[tuple[Split, np.ndarray] | None, Split]:
     """(train part with its label mask, or None when need_train is False; hold-out) for cfg."""
     root = cfg["ham"]
-    records = read_metadata(root)
-    exclude = near_duplicates(root) if cfg["ham_exclude_near_duplicates"] else set()
-    train_ids, hold_ids = split_ids(records, cfg["ham_holdout"], exclude)
+    records, train_ids, hold_ids = config_ids(cfg)
     if cfg["limit_train"] is not None:
         train_ids = train_ids[:cfg["limit_train"]]
     if cfg["limit_val"] is not None:
@@ -131,9 +139,7 @@ def write_holdout_folder(cfg: dict, out_dir: str) -> int:
     200x150 images and masks (the eval lists regular files only), labels.csv image_id,melanoma,seborrheic_keratosis (SK = bkl, a WEAK
     label). Returns the number of images."""
     root = cfg["ham"]
-    records = read_metadata(root)
-    exclude = near_duplicates(root) if cfg["ham_exclude_near_duplicates"] else set()
-    _, hold_ids = split_ids(records, cfg["ham_holdout"], exclude)
+    records, _, hold_ids = config_ids(cfg)
     labels, _ = labels_for(records, hold_ids)
     os.makedirs(os.path.join(out_dir, "masks"), exist_ok=True)
     for image_id in hold_ids:

@@ -24,7 +24,7 @@ import torch
 from .augment import augment_batch, degrade_scale
 from .data import CLASSES, load_split
 from .export import export_model
-from .ham import ham_splits
+from .ham import HAM_SCALE, config_ids, ham_splits
 from .losses import balanced_bce_loss, dice_bce_loss, distillation_loss, masked_balanced_bce
 from .metrics import jaccard_per_image, roc_auc
 from .model import Ensemble, LesionMTL, load_imagenet_encoder, tta_forward
@@ -269,7 +269,8 @@ def train(cfg: dict) -> None:
             m = tr_masks[idx].unsqueeze(1).float()
             y = tr_labels[idx]
             if cfg["ham_scale_prob"] > 0:  # some ISIC images at HAM's coarser scale
-                x = degrade_scale(x, (idx < n_isic).cpu(), cfg["ham_scale_prob"], (150, 200), gen)
+                small = (round(size[0] * HAM_SCALE), round(size[1] * HAM_SCALE))  # 150x200 at 192x256
+                x = degrade_scale(x, (idx < n_isic).cpu(), cfg["ham_scale_prob"], small, gen)
             x, m = augment_batch(x, m, gen)
             mask_logits, scores, _ = model(x)
             if teacher is not None:
@@ -349,7 +350,12 @@ def finish(cfg: dict) -> dict:
         hardware.add(trained_on(m["run_dir"]) or  # older runs trained on this CPU
                      f"{hardware_name(torch.device('cpu'), m['threads'])}, torch {torch.__version__}")
     model = nets[0] if len(nets) == 1 else Ensemble(nets).eval()
+    ham = None
+    if cfg["ham"]:  # the hold-out is scored in the sidecar; the train part is only counted
+        _, hold = ham_splits(cfg, size, os.path.join(".cache", "ham"), need_train=False)
+        ham = {"holdout": hold, "train_images": len(config_ids(cfg)[1])}
     info = {
+        "ham": ham,
         "members": members,
         "train_seconds": seconds,
         "torch": torch.__version__,  # the exporting torch; hardware names the training one(s)
