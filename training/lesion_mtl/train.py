@@ -353,7 +353,9 @@ def finish(cfg: dict) -> dict:
     ham = None
     if cfg["ham"]:  # the hold-out is scored in the sidecar; the train part is only counted
         _, hold = ham_splits(cfg, size, os.path.join(".cache", "ham"), need_train=False)
-        ham = {"holdout": hold, "train_images": len(config_ids(cfg)[1])}
+        ham = {"holdout": hold, "train_images": len(config_ids(cfg)[1]),
+               # one network's hold-out figures at its best epoch (no TTA): the export reuses them
+               "metrics": ck.get("ham") if len(nets) == 1 else None}
     info = {
         "ham": ham,
         "members": members,
