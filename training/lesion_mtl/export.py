@@ -166,7 +166,9 @@ def export_model(cfg: dict, model: torch.nn.Module, tr, va, evaluate, predict, i
         "classes": classes,
         "testTimeAugmentation": tta,
         "testTimeAugmentationScores": {t: round(m["score"], 4) for t, m in candidates.items()},
-        "architecture": {"encoder": f"MobileNetV2 (width {cfg['width_mult']}, ImageNet init)"
+        "architecture": {"encoder": f"MobileNetV2 (width {cfg['width_mult']}, "
+                                    + (f"warm-started from member {cfg['init_member']} of {cfg['init_from']})"
+                                       if cfg["init_from"] else "ImageNet init)")
                                     + (", Shades-of-Grey colour constancy (p = 6) on its input"
                                        if cfg["colour_constancy"] else ""),
                          "decoder": f"depthwise-separable U-Net {cfg['decoder_channels']}",
