@@ -178,3 +178,65 @@ maybe('ablation (python3 training/ablation.py --config, CPU)', () => {
     expect(markdown).toMatch(/\| classification only \| 17 \| — \|/);
   });
 });
+
+/** A tiny HAM10000-layout folder: n 200x150 images, masks and metadata, two images per lesion. */
+async function writeSyntheticHam(root: string, n: number): Promise<void> {
+  await mkdir(path.join(root, 'images'), { recursive: true });
+  await mkdir(path.join(root, 'masks'), { recursive: true });
+  const rows = ['lesion_id,image_id,dx,dx_type,age,sex,localization'];
+  for (let i = 0; i < n; i++) {
+    const id = `ISIC_${String(8000000 + i)}`;
+    const ellipse = (fill: string, bg: string) =>
+      Buffer.from(`<svg width="200" height="150"><rect width="200" height="150" fill="${bg}"/><ellipse cx="100" cy="75" rx="${30 + 5 * (i % 5)}" ry="30" fill="${fill}"/></svg>`);
+    await sharp(ellipse('#4a3020', '#e0b090')).jpeg().toFile(path.join(root, 'images', `${id}.jpg`));
+    await sharp(ellipse('#ffffff', '#000000')).greyscale().png().toFile(path.join(root, 'masks', `${id}_segmentation.png`));
+    rows.push(`HAM_${String(Math.floor(i / 2)).padStart(7, '0')},${id},${['mel', 'nv', 'bkl'][i % 3]},histo,50.0,male,back`);
+  }
+  await writeFile(path.join(root, 'HAM10000_metadata.csv'), rows.join('\n') + '\n');
+}
+
+// Model 2.0's route: a student warm-started from an exported model's member, distilled from it
+// (teacher) on ISIC + HAM10000, selected on Validation + the HAM hold-out (smoke-distill.json).
+maybe('distillation from an exported model with HAM10000 (smoke-distill.json, CPU)', () => {
+  let dir: string;
+  let out: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'lesion-distill-'));
+    out = path.join(dir, 'student');
+    await writeSyntheticIsic(path.join(dir, 'data'), { Training: 8, Validation: 6 });
+    await writeSyntheticHam(path.join(dir, 'ham'), 24);
+    const opts = { cwd: PACKAGE_ROOT, env: { ...process.env, PYTHONHASHSEED: '0' }, timeout: 240_000 };
+    const common = ['--data', path.join(dir, 'data')];
+    // the teacher: smoke.json's plain network, exported
+    await run(PYTHON, ['training/train.py', '--config', 'training/configs/smoke.json', ...common, '--run-dir', path.join(dir, 'teacher-run'), '--output', path.join(dir, 'teacher')], opts);
+    const teacher = path.join(dir, 'teacher', 'lesion-mtl-smoke.onnx');
+    const config = JSON.parse(await readFile(path.join(PACKAGE_ROOT, 'training/configs/smoke-distill.json'), 'utf8'));
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...config, ham: path.join(dir, 'ham'), init_from: teacher, teacher }));
+    await run(PYTHON, ['training/train.py', '--config', path.join(dir, 'config.json'), ...common, '--run-dir', path.join(dir, 'run'), '--output', out], opts);
+  }, 540_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('selects on Validation + the HAM hold-out and records both, and the HAM licence, in the sidecar', async () => {
+    const log = (await readFile(path.join(dir, 'run', 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(log).toHaveLength(1);
+    expect(log[0].selection).toBeCloseTo(log[0].val.score + log[0].ham.jaccard + log[0].ham.auc.melanoma, 6);
+    const sidecar = JSON.parse(await readFile(path.join(out, 'lesion-mtl-smoke.json'), 'utf8'));
+    expect(sidecar.testTimeAugmentation).toBe('none');
+    expect(sidecar.architecture.members).toBe(1);
+    expect(sidecar.training.data).toMatch(/HAM10000.*CC BY-NC-SA 4\.0/);
+    expect(sidecar.training.hamHoldoutImages).toBeGreaterThan(0);
+    // a one-epoch student: the figures exist, their size means nothing
+    expect(sidecar.metrics.hamHoldout).toMatchObject({ jaccard: expect.any(Number), mean_auc: expect.any(Number) });
+  });
+
+  it('onnxruntime-node reproduces the PyTorch outputs of the distilled student', async () => {
+    const r = await checkParity(path.join(out, 'lesion-mtl-smoke.onnx'), path.join(out, 'parity'));
+    expect(r.cases).toBe(2);
+    expect(r.maxScoreDiff).toBeLessThan(1e-3);
+    expect(r.minMaskAgreement).toBeGreaterThan(0.999);
+  });
+});

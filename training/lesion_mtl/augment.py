@@ -53,3 +53,18 @@ def augment_batch(images: torch.Tensor, masks: torch.Tensor, gen: torch.Generato
     x = (x - mean) * c + mean
     x = x * b * gain
     return (x.clamp(0, 1) * 255.0), masks
+
+
+def degrade_scale(images: torch.Tensor, eligible: torch.Tensor, prob: float, size_hw: tuple[int, int],
+                  gen: torch.Generator) -> torch.Tensor:
+    """Resample a random share (prob) of the eligible images [N] (bool, CPU) down to size_hw (area
+    averaging) and back up (bilinear): ISIC images seen at HAM10000's coarser 200x150 scale, so
+    the network cannot tell the sources apart by sharpness alone."""
+    pick = eligible & (torch.rand(images.shape[0], generator=gen) < prob)
+    if not bool(pick.any()):
+        return images
+    sel = pick.nonzero()[:, 0].to(images.device)
+    small = F.interpolate(images[sel], size=size_hw, mode="area")
+    out = images.clone()
+    out[sel] = F.interpolate(small, size=images.shape[-2:], mode="bilinear", align_corners=False)
+    return out

@@ -36,11 +36,26 @@ DEFAULTS = {
     "tta_tolerance": 0.005,
     "sensitivity_target": 0.89,
     "parity_images": 4,
-    "selection": "jaccard+mean_auc",
+    "selection": "jaccard+mean_auc",  # "isic+ham": + HAM hold-out mean Jaccard + melanoma AUC
     "members": None,  # [{seed, epochs, ...}, ...]: train each, export their ensemble (see member_configs)
     "max_gflops": 3.0,  # serving budget per image; TTA modes above it are not candidates
     "max_params": 6_000_000,  # serving budget (all members together); the export refuses a larger model
     "device": "auto",  # training device: "auto" (CUDA when present), "cpu" or "cuda"; export runs on CPU
+    # external data (ham.py): HAM10000 folder, or None; a lesion-grouped hold-out never trained on
+    "ham": None,
+    "ham_holdout": 0.15,  # share of lesions (sha1 of lesion_id) held out as a second validation domain
+    "ham_exclude_near_duplicates": True,  # never train on HAM images near-duplicating Validation/Test_v2
+    "isic_per_epoch": None,  # ISIC Training samples per epoch (None: each image once; more: repeats)
+    "ham_per_epoch": 2000,  # HAM train images sampled per epoch (without replacement within an epoch)
+    "ham_mel_share": None,  # melanoma share of each epoch's HAM sample (None: HAM's own prevalence)
+    "ham_scale_prob": 0.0,  # chance an ISIC image is degraded to HAM's 200x150 scale (down, then up)
+    # warm start and distillation (onnx_weights.py): an exported lesion-mtl ONNX file
+    "init_from": None,  # start from this file's member init_member (all batch norms then stay frozen)
+    "init_member": 0,
+    "freeze_blocks": 4,  # encoder blocks kept frozen (4: stem + stride-4 blocks; 14: all up to stride 16)
+    "teacher": None,  # distil from this file's members (their averaged logits, run on each batch)
+    "distill_alpha": 0.5,  # loss = (1 - alpha) * hard-label loss + alpha * teacher soft-target loss
+    "distill_temperature": 1.0,  # temperature of the score soft targets (loss scaled by T^2)
 }
 
 

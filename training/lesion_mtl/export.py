@@ -94,6 +94,7 @@ def onnx_export(module: torch.nn.Module, example: torch.Tensor, path: str) -> No
 
 def export_model(cfg: dict, model: torch.nn.Module, tr, va, evaluate, predict, info: dict) -> dict:
     h, w = cfg["height"], cfg["width"]
+    ham = info.get("ham")
     pass_flops, params = count_flops(model, h, w)
     if params > cfg["max_params"]:
         raise SystemExit(f"{params:,} parameters, over max_params={cfg['max_params']:,}")
@@ -165,7 +166,9 @@ def export_model(cfg: dict, model: torch.nn.Module, tr, va, evaluate, predict, i
         "classes": classes,
         "testTimeAugmentation": tta,
         "testTimeAugmentationScores": {t: round(m["score"], 4) for t, m in candidates.items()},
-        "architecture": {"encoder": f"MobileNetV2 (width {cfg['width_mult']}, ImageNet init)"
+        "architecture": {"encoder": f"MobileNetV2 (width {cfg['width_mult']}, "
+                                    + (f"warm-started from member {cfg['init_member']} of {cfg['init_from']})"
+                                       if cfg["init_from"] else "ImageNet init)")
                                     + (", Shades-of-Grey colour constancy (p = 6) on its input"
                                        if cfg["colour_constancy"] else ""),
                          "decoder": f"depthwise-separable U-Net {cfg['decoder_channels']}",
@@ -173,14 +176,26 @@ def export_model(cfg: dict, model: torch.nn.Module, tr, va, evaluate, predict, i
                                   + (" of the whole frame and of a second encoder pass over the predicted lesion's box"
                                      if cfg["zoom"] else ""),
                          "members": members, "parameters": params, "flops": flops},
-        "training": {"data": "ISIC 2017 (Codella et al. 2017, arXiv:1710.05006), 256x192 copies",
-                     "trainImages": len(tr.ids), "validationImages": len(va.ids),
+        "training": {"data": "ISIC 2017 (Codella et al. 2017, arXiv:1710.05006), 256x192 copies"
+                             + (" + HAM10000 (Tschandl et al. 2018, Scientific Data 5, 180161; licence CC BY-NC-SA"
+                                " 4.0, which the model inherits), 200x150 copies; its seborrheic-keratosis label is"
+                                " not used (loss masked" + ("; the teacher's soft targets only" if cfg["teacher"] else "")
+                                + ")" if ham else ""),
+                     "trainImages": len(tr.ids) + (ham["train_images"] if ham else 0),
+                     **({"hamTrainImages": ham["train_images"], "hamHoldoutImages": len(ham["holdout"].ids)}
+                        if ham else {}),
+                     "validationImages": len(va.ids),
                      **({k: info["members"][0][k] for k in ("epochs", "bestEpoch", "seed")}
                         if members == 1 else {"members": info["members"]}),
                      "seconds": info["train_seconds"], "hardware": info["hardware"], "torch": info["torch"],
                      "command": "python3 training/train.py --config <config>", "config": cfg},
         "metrics": {"validation": {"source": "training/lesion_mtl (selection)", **val,
-                                   "oodFlaggedRate": float((val_ood > ood_threshold).mean())}},
+                                   "oodFlaggedRate": float((val_ood > ood_threshold).mean())},
+                    **({"hamHoldout": {"source": "training/lesion_mtl (selection)",
+                                       **(ham["metrics"] if ham.get("metrics") and tta == "none"
+                                          else evaluate(model, ham["holdout"], tta)),
+                                       "note": "HAM10000 hold-out grouped by lesion_id; seborrheic_keratosis AUC "
+                                               "against dx bkl, a weak label"}} if ham else {})},
     }
     with open(os.path.join(cfg["output"], f"{cfg['name']}.json"), "w") as f:
         json.dump(sidecar, f, indent=2)

@@ -231,8 +231,15 @@ class LesionMTL(nn.Module):
             if isinstance(m, nn.BatchNorm2d):
                 m.eval()
 
-    def frozen_parameters(self):
-        for block in list(self.encoder)[:FROZEN_BLOCKS]:
+    def freeze_all_bn(self) -> None:
+        """A member rebuilt from an exported file (onnx_weights) has every batch norm folded into its
+        convolution: keep all their statistics fixed (the affine parameters still train)."""
+        for m in self.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.eval()
+
+    def frozen_parameters(self, blocks: int = FROZEN_BLOCKS):
+        for block in list(self.encoder)[:blocks]:
             yield from block.parameters()
 
 

@@ -21,12 +21,14 @@ import time
 import numpy as np
 import torch
 
-from .augment import augment_batch
+from .augment import augment_batch, degrade_scale
 from .data import CLASSES, load_split
 from .export import export_model
-from .losses import balanced_bce_loss, dice_bce_loss
+from .ham import HAM_SCALE, config_ids, ham_splits
+from .losses import balanced_bce_loss, dice_bce_loss, distillation_loss, masked_balanced_bce
 from .metrics import jaccard_per_image, roc_auc
 from .model import Ensemble, LesionMTL, load_imagenet_encoder, tta_forward
+from .onnx_weights import load_members
 from .config import DEFAULTS, load_config
 from .run_files import log_entries, trained_on
 
@@ -95,6 +97,40 @@ def evaluate(model: torch.nn.Module, split, tta: str = "none") -> dict:
     }
 
 
+def selection_score(cfg: dict, val: dict, ham: dict | None) -> float:
+    """The number best.pt maximises: ISIC Validation mean Jaccard + mean AUC, plus, with
+    selection "isic+ham", the HAM hold-out's mean Jaccard + melanoma AUC (its SK label is weak)."""
+    if cfg["selection"] == "isic+ham":
+        if ham is None:
+            raise SystemExit('selection "isic+ham" needs "ham"')
+        return val["score"] + ham["jaccard"] + (ham["auc"]["melanoma"] or 0.0)
+    return val["score"]
+
+
+def epoch_indices(cfg: dict, n_isic: int, ham_labels: np.ndarray | None, gen: torch.Generator) -> torch.Tensor:
+    """Indices into [ISIC Training, HAM train] for one epoch, shuffled: isic_per_epoch ISIC images
+    (whole permutations repeated, default each once) and ham_per_epoch HAM images drawn without
+    replacement, with ham_mel_share of them melanomas when set (per-source balance)."""
+    if ham_labels is None and cfg["isic_per_epoch"] is None:
+        return torch.randperm(n_isic, generator=gen)  # the ISIC-only recipe's stream, as before
+    n_isic_ep = cfg["isic_per_epoch"] or n_isic
+    reps = -(-n_isic_ep // n_isic)
+    parts = [torch.cat([torch.randperm(n_isic, generator=gen) for _ in range(reps)])[:n_isic_ep]]
+    if ham_labels is not None and cfg["ham_per_epoch"]:
+        k = min(cfg["ham_per_epoch"], len(ham_labels))
+        if cfg["ham_mel_share"] is None:
+            pick = torch.randperm(len(ham_labels), generator=gen)[:k]
+        else:
+            mel = torch.from_numpy(np.flatnonzero(ham_labels[:, 0] > 0.5))
+            rest = torch.from_numpy(np.flatnonzero(ham_labels[:, 0] <= 0.5))
+            k_mel = min(len(mel), int(round(k * cfg["ham_mel_share"])))
+            pick = torch.cat([mel[torch.randperm(len(mel), generator=gen)[:k_mel]],
+                              rest[torch.randperm(len(rest), generator=gen)[:k - k_mel]]])
+        parts.append(pick + n_isic)
+    idx = torch.cat(parts)
+    return idx[torch.randperm(len(idx), generator=gen)]
+
+
 def lr_factor(step: int, total: int, warmup: int) -> float:
     if step < warmup:
         return (step + 1) / warmup
@@ -105,6 +141,18 @@ def lr_factor(step: int, total: int, warmup: int) -> float:
 def build_model(cfg: dict) -> LesionMTL:
     return LesionMTL(decoder_channels=tuple(cfg["decoder_channels"]), dropout=cfg["dropout"],
                      width_mult=cfg["width_mult"], zoom=cfg["zoom"], colour_constancy=cfg["colour_constancy"])
+
+
+def build_teacher(cfg: dict) -> torch.nn.Module | None:
+    """The distillation teacher: every member of cfg["teacher"] (an exported ONNX file) rebuilt in
+    PyTorch, logits averaged, no TTA; frozen, eval mode."""
+    if not cfg["teacher"]:
+        return None
+    members = load_members(cfg["teacher"], lambda: build_model(cfg))
+    teacher = (members[0] if len(members) == 1 else Ensemble(members)).eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher
 
 
 def training_device(cfg: dict) -> torch.device:
@@ -135,20 +183,39 @@ def train(cfg: dict) -> None:
     t0 = time.time()
     tr = load_split(cfg["data"], "Training", size, cfg["limit_train"], cache)
     va = load_split(cfg["data"], "Validation", size, cfg["limit_val"], cache)
+    ham_hold, ham_labels = None, None
+    images, masks, labels = tr.images, tr.masks, tr.labels
+    label_mask = np.ones_like(tr.labels)
+    if cfg["ham"]:
+        (ham_tr, ham_mask), ham_hold = ham_splits(cfg, size, os.path.join(".cache", "ham"))
+        ham_labels = ham_tr.labels
+        images = np.concatenate([tr.images, ham_tr.images])
+        masks = np.concatenate([tr.masks, ham_tr.masks])
+        labels = np.concatenate([tr.labels, ham_tr.labels])
+        label_mask = np.concatenate([label_mask, ham_mask])
+        print(f"ham: {len(ham_tr.ids)} train / {len(ham_hold.ids)} hold-out", flush=True)
     print(f"data: {len(tr.ids)} train / {len(va.ids)} val in {time.time() - t0:.1f}s on {device}", flush=True)
-    # the whole training split lives on the device (uint8, ~300 MB at 192x256): no loader needed
-    tr_images = torch.from_numpy(tr.images).to(device)
-    tr_masks = torch.from_numpy(tr.masks).to(device)
-    tr_labels = torch.from_numpy(tr.labels).to(device)
+    # the whole training pool lives on the device (uint8, ~300 MB per 2,000 images at 192x256)
+    tr_images = torch.from_numpy(images).to(device)
+    tr_masks = torch.from_numpy(masks).to(device)
+    tr_labels = torch.from_numpy(labels).to(device)
+    tr_label_mask = torch.from_numpy(label_mask).to(device)
+    n_isic = len(tr.ids)
+    teacher = build_teacher(cfg)
+    if teacher is not None:
+        teacher.to(device)
 
     model = build_model(cfg)
-    if cfg["pretrained"] and os.path.exists(cfg["pretrained"]):
+    if cfg["init_from"]:
+        model.load_state_dict(load_members(cfg["init_from"], lambda: build_model(cfg))[cfg["init_member"]].state_dict())
+        print(f"init: member {cfg['init_member']} of {cfg['init_from']}", flush=True)
+    elif cfg["pretrained"] and os.path.exists(cfg["pretrained"]):
         n = load_imagenet_encoder(model, cfg["pretrained"])
         print(f"encoder: {n} ImageNet tensors loaded", flush=True)
     else:
         print("encoder: no ImageNet weights found; training from scratch", flush=True)
     model.to(device)
-    for p in model.frozen_parameters():
+    for p in model.frozen_parameters(cfg["freeze_blocks"]):
         p.requires_grad_(False)
     enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
     enc_ids = {id(p) for p in model.encoder.parameters()}
@@ -156,12 +223,15 @@ def train(cfg: dict) -> None:
     opt = torch.optim.AdamW([{"params": enc_params, "lr": cfg["encoder_lr"]},
                              {"params": other, "lr": cfg["lr"]}], weight_decay=cfg["weight_decay"])
     base_lrs = [g["lr"] for g in opt.param_groups]
-    pos = tr.labels.sum(axis=0)
-    pos_weight = torch.tensor((len(tr.labels) - pos) / np.maximum(pos, 1), dtype=torch.float32, device=device)
+    # positive weight per head from the hard labels that train it (HAM adds melanoma labels only)
+    pos = (labels * label_mask).sum(axis=0)
+    known = label_mask.sum(axis=0)
+    pos_weight = torch.tensor((known - pos) / np.maximum(pos, 1), dtype=torch.float32, device=device)
     ema = Ema(model, cfg["ema_decay"])
 
     bs = cfg["batch_size"]
-    steps_per_epoch = max(1, len(tr.ids) // bs)
+    per_epoch = len(epoch_indices(cfg, n_isic, ham_labels, torch.Generator().manual_seed(0)))
+    steps_per_epoch = max(1, per_epoch // bs)
     total = steps_per_epoch * cfg["epochs"]
     warmup = steps_per_epoch * cfg["warmup_epochs"]
     start_epoch, best = 0, -1.0
@@ -186,7 +256,9 @@ def train(cfg: dict) -> None:
     for epoch in range(start_epoch, cfg["epochs"]):
         model.train()
         model.freeze_encoder_bn()
-        perm = torch.randperm(len(tr.ids), generator=gen).to(device)
+        if cfg["init_from"]:
+            model.freeze_all_bn()
+        perm = epoch_indices(cfg, n_isic, ham_labels, gen).to(device)
         t_ep, sums = time.time(), torch.zeros(2, device=device)  # summed on the device: no sync per step
         for it in range(steps_per_epoch):
             step = epoch * steps_per_epoch + it
@@ -196,10 +268,22 @@ def train(cfg: dict) -> None:
             x = tr_images[idx].permute(0, 3, 1, 2).float()
             m = tr_masks[idx].unsqueeze(1).float()
             y = tr_labels[idx]
+            if cfg["ham_scale_prob"] > 0:  # some ISIC images at HAM's coarser scale
+                small = (round(size[0] * HAM_SCALE), round(size[1] * HAM_SCALE))  # 150x200 at 192x256
+                x = degrade_scale(x, (idx < n_isic).cpu(), cfg["ham_scale_prob"], small, gen)
             x, m = augment_batch(x, m, gen)
             mask_logits, scores, _ = model(x)
-            seg = dice_bce_loss(mask_logits, m)
-            cls = balanced_bce_loss(scores, y, pos_weight)
+            if teacher is not None:
+                with torch.no_grad():
+                    t_mask, t_scores, _ = teacher(x)
+                seg, cls = distillation_loss(mask_logits, scores, m, y, tr_label_mask[idx], pos_weight, t_mask,
+                                             t_scores, cfg["distill_alpha"], cfg["distill_temperature"])
+            elif cfg["ham"]:
+                seg = dice_bce_loss(mask_logits, m)
+                cls = masked_balanced_bce(scores, y, pos_weight, tr_label_mask[idx])
+            else:
+                seg = dice_bce_loss(mask_logits, m)
+                cls = balanced_bce_loss(scores, y, pos_weight)
             loss = cfg["seg_weight"] * seg + cfg["cls_weight"] * cls
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -209,14 +293,17 @@ def train(cfg: dict) -> None:
             sums += torch.stack([seg.detach(), cls.detach()])
         eval_model.load_state_dict(ema.shadow)
         metrics = evaluate(eval_model, va)
-        improved = metrics["score"] > best
+        ham_metrics = evaluate(eval_model, ham_hold) if ham_hold is not None else None
+        score = selection_score(cfg, metrics, ham_metrics)
+        improved = score > best
         if improved:
-            best = metrics["score"]
-            torch.save({"model": {k: v.cpu() for k, v in ema.shadow.items()}, "epoch": epoch, "val": metrics},
-                       os.path.join(cfg["run_dir"], "best.pt"))
+            best = score
+            torch.save({"model": {k: v.cpu() for k, v in ema.shadow.items()}, "epoch": epoch, "val": metrics,
+                        "ham": ham_metrics, "selection": score}, os.path.join(cfg["run_dir"], "best.pt"))
         seg_loss, cls_loss = (sums / steps_per_epoch).tolist()
-        entry = {"epoch": epoch, "seg_loss": seg_loss, "cls_loss": cls_loss,
-                 "val": metrics, "best": improved, "seconds": round(time.time() - t_ep, 1)}
+        entry = {"epoch": epoch, "seg_loss": seg_loss, "cls_loss": cls_loss, "val": metrics,
+                 **({"ham": ham_metrics, "selection": score} if ham_metrics is not None else {}),
+                 "best": improved, "seconds": round(time.time() - t_ep, 1)}
         log.write(json.dumps(entry) + "\n")
         log.flush()
         print(json.dumps(entry), flush=True)
@@ -263,7 +350,14 @@ def finish(cfg: dict) -> dict:
         hardware.add(trained_on(m["run_dir"]) or  # older runs trained on this CPU
                      f"{hardware_name(torch.device('cpu'), m['threads'])}, torch {torch.__version__}")
     model = nets[0] if len(nets) == 1 else Ensemble(nets).eval()
+    ham = None
+    if cfg["ham"]:  # the hold-out is scored in the sidecar; the train part is only counted
+        _, hold = ham_splits(cfg, size, os.path.join(".cache", "ham"), need_train=False)
+        ham = {"holdout": hold, "train_images": len(config_ids(cfg)[1]),
+               # one network's hold-out figures at its best epoch (no TTA): the export reuses them
+               "metrics": ck.get("ham") if len(nets) == 1 else None}
     info = {
+        "ham": ham,
         "members": members,
         "train_seconds": seconds,
         "torch": torch.__version__,  # the exporting torch; hardware names the training one(s)
