@@ -27,13 +27,11 @@ import { DEFAULT_QUALITY_THRESHOLDS } from '../processing/quality.js';
 import type { AnalysisResult, ClassOutcome, ModelInfo } from './result.js';
 import { RESULT_SCHEMA_VERSION } from './result.js';
 
-/** Where an analysed image came from; keys are filled in by the storage adapter. */
+/** Where an analysed image came from (its output keys are set by whoever stores the outputs). */
 export interface AnalysisTarget {
   readonly id: string;
   readonly bucket?: string | null;
   readonly key?: string | null;
-  readonly maskKey?: string | null;
-  readonly overlayKey?: string | null;
 }
 
 /** Everything one image yields: the result JSON and the two PNGs. */
@@ -211,8 +209,9 @@ export class LesionAnalyzer {
       },
       model: this.modelInfo,
       segmentation: {
-        maskKey: target.maskKey ?? null,
-        overlayKey: target.overlayKey ?? null,
+        // where the outputs are stored is the caller's to say (process-uploads, the CLI)
+        maskKey: null,
+        overlayKey: null,
         lesionFound: stats.foregroundPixels > 0,
         areaFraction: round(stats.areaFraction, 6),
         boundingBox: stats.boundingBox
