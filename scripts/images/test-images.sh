@@ -30,9 +30,11 @@ trap 'rm -rf "$work"' EXIT
 # The build context the CDK asset uses (its exclude list), not the whole checkout.
 npx tsx scripts/images/context-ignore.ts > "$work/ignore"
 secret=()
-# The host's CA bundle for a registry behind a TLS-inspecting proxy (STACK.md); absent = none.
-if [[ -n "${NODE_EXTRA_CA_CERTS:-}" && -s "$NODE_EXTRA_CA_CERTS" ]]; then
-  secret=(--secret "id=hostca,src=$NODE_EXTRA_CA_CERTS")
+# The host's CA bundle for a registry behind a TLS-inspecting proxy (STACK.md): the one Node is
+# told to trust, else the system's (where such a proxy's CA is usually installed); none = no secret.
+hostca=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
+if [[ -s "$hostca" ]]; then
+  secret=(--secret "id=hostca,src=$hostca")
 fi
 
 build() { # build <tag> <Dockerfile> [--build-arg …]
