@@ -65,6 +65,9 @@ export const PRICES = {
 
 export const HOURS_PER_MONTH = 730;
 
+/** Lambda allots one vCPU per 1769 MB of memory. */
+export const LAMBDA_MB_PER_VCPU = 1769;
+
 /** Compute cost of 1 million uploads on the Lambda path (GB-seconds + one request per batch). */
 export function lambdaCostPerMillion(o: {
   readonly imagesPerSecondPerFunction: number;

@@ -3,7 +3,11 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_CONFIG, DEFAULT_WORKER_MAX_BATCH } from '../../src/config.js';
-import { DEFAULT_BACKLOG_DRAIN_SECONDS, GPU_TASK_IMAGES_PER_SECOND_ESTIMATE } from '../capacity.js';
+import {
+  DEFAULT_BACKLOG_DRAIN_SECONDS,
+  GPU_TASK_IMAGES_PER_SECOND_ESTIMATE,
+  LAMBDA_MB_PER_VCPU,
+} from '../capacity.js';
 import { ApiAuthorization, ComputeOption, LambdaPackaging } from './constants.js';
 import type { LesionPipelineProps, ResolvedLesionPipelineProps } from './props.js';
 
@@ -85,7 +89,8 @@ export function withDefaults(props: LesionPipelineProps): ResolvedLesionPipeline
     tracing: props.tracing ?? d.tracing,
     logRetention: props.logRetention ?? d.logRetention,
     logLevel: props.logLevel ?? d.logLevel,
-    intraOpThreads: props.intraOpThreads ?? Math.min(6, Math.max(1, Math.ceil(memorySize / 1769))),
+    intraOpThreads:
+      props.intraOpThreads ?? Math.min(6, Math.max(1, Math.ceil(memorySize / LAMBDA_MB_PER_VCPU))),
     maxPixels: props.maxPixels ?? d.maxPixels,
     maxBytes: props.maxBytes ?? d.maxBytes,
     overlayMaxSide: props.overlayMaxSide ?? d.overlayMaxSide,
