@@ -53,6 +53,22 @@ def _load_mask(path: str, size_hw: tuple[int, int]) -> np.ndarray:
     return (np.asarray(m) > 128).astype(np.uint8)
 
 
+def load_image_and_mask(img_path: str, mask_path: str, size_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """One image (RGB uint8) and its mask (0/1) at size_hw (H, W); a portrait image is rotated to
+    landscape like src/processing does, so train and serve see the same geometry."""
+    rgb = np.asarray(Image.open(img_path).convert("RGB"))
+    m = np.asarray(Image.open(mask_path).convert("L"))
+    if rgb.shape[0] > rgb.shape[1]:  # portrait
+        rgb = np.ascontiguousarray(np.rot90(rgb, k=-1))
+        m = np.ascontiguousarray(np.rot90(m, k=-1))
+    h, w = size_hw
+    if rgb.shape[:2] != (h, w):
+        rgb = np.asarray(Image.fromarray(rgb).resize((w, h), Image.BILINEAR))
+    if m.shape[:2] != (h, w):
+        m = np.asarray(Image.fromarray(m).resize((w, h), Image.NEAREST))
+    return rgb, (m > 128).astype(np.uint8)
+
+
 def load_split(
     root: str,
     split: str,
@@ -76,22 +92,11 @@ def load_split(
     images = np.empty((len(ids), size_hw[0], size_hw[1], 3), np.uint8)
     masks = np.empty((len(ids), size_hw[0], size_hw[1]), np.uint8)
     for i, image_id in enumerate(ids):
-        img_path = os.path.join(root, f"ISIC-2017_{split}_Data", f"{image_id}.jpg")
-        mask_path = os.path.join(root, f"ISIC-2017_{split}_Part1_GroundTruth", f"{image_id}_segmentation.png")
-        img = Image.open(img_path)
-        portrait = img.size[1] > img.size[0]
-        rgb = np.asarray(img.convert("RGB"))
-        m = np.asarray(Image.open(mask_path).convert("L"))
-        if portrait:  # rotate to landscape like src/processing does
-            rgb = np.ascontiguousarray(np.rot90(rgb, k=-1))
-            m = np.ascontiguousarray(np.rot90(m, k=-1))
-        h, w = size_hw
-        if rgb.shape[:2] != (h, w):
-            rgb = np.asarray(Image.fromarray(rgb).resize((w, h), Image.BILINEAR))
-        if m.shape[:2] != (h, w):
-            m = np.asarray(Image.fromarray(m).resize((w, h), Image.NEAREST))
-        images[i] = rgb
-        masks[i] = (m > 128).astype(np.uint8)
+        images[i], masks[i] = load_image_and_mask(
+            os.path.join(root, f"ISIC-2017_{split}_Data", f"{image_id}.jpg"),
+            os.path.join(root, f"ISIC-2017_{split}_Part1_GroundTruth", f"{image_id}_segmentation.png"),
+            size_hw,
+        )
     lab = np.stack([labels[i] for i in ids]).astype(np.float32)
     if cache:
         os.makedirs(cache_dir, exist_ok=True)

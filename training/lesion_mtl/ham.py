@@ -22,9 +22,8 @@ import shutil
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
-from .data import Split
+from .data import Split, load_image_and_mask
 
 
 HAM_SCALE = 200 / 256  # HAM10000's copies (200x150) relative to the contract size (256x192)
@@ -79,18 +78,11 @@ def labels_for(records: list[HamRecord], ids: list[str]) -> tuple[np.ndarray, np
 
 
 def _load(root: str, image_id: str, size_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    img = Image.open(os.path.join(root, "images", f"{image_id}.jpg"))
-    rgb = np.asarray(img.convert("RGB"))
-    m = np.asarray(Image.open(os.path.join(root, "masks", f"{image_id}_segmentation.png")).convert("L"))
-    if rgb.shape[0] > rgb.shape[1]:  # portrait: rotate to landscape like the serving pipeline
-        rgb = np.ascontiguousarray(np.rot90(rgb, k=-1))
-        m = np.ascontiguousarray(np.rot90(m, k=-1))
-    h, w = size_hw
-    if rgb.shape[:2] != (h, w):
-        rgb = np.asarray(Image.fromarray(rgb).resize((w, h), Image.BILINEAR))
-    if m.shape[:2] != (h, w):
-        m = np.asarray(Image.fromarray(m).resize((w, h), Image.NEAREST))
-    return rgb, (m > 128).astype(np.uint8)
+    return load_image_and_mask(
+        os.path.join(root, "images", f"{image_id}.jpg"),
+        os.path.join(root, "masks", f"{image_id}_segmentation.png"),
+        size_hw,
+    )
 
 
 def load_ham(root: str, ids: list[str], records: list[HamRecord], size_hw: tuple[int, int],
