@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
-import { MAX_RESULTS_PREFIX_BYTES, prefixesOverlap } from './storage/keys.js';
+import { MAX_RESULTS_PREFIX_BYTES, prefixesOverlap } from './results/keys.js';
 import type { ExecutionProvider } from './inference/session.js';
 
 /** Package root (this file sits in src/). */

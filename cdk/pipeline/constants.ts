@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { NATIVE_MODULES } from '../../scripts/bundle.js';
-import { DetailType, EVENT_SOURCE } from '../../src/service/event-types.js';
+import { DetailType, EVENT_SOURCE } from '../../src/results/completion-event.js';
 import { MAX_PRESIGN_SECONDS } from '../../src/storage/s3-limits.js';
 
 /** Repository root (this file sits in cdk/pipeline/). */

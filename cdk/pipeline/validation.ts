@@ -2,7 +2,7 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import type { Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { prefixesOverlap } from '../../src/storage/keys.js';
+import { prefixesOverlap } from '../../src/results/keys.js';
 import {
   API_AUTHORIZATIONS,
   ApiAuthorization,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { isLesionError } from '../errors.js';
-import type { AnalysisResult, ErrorResult } from '../pipeline/result.js';
-import { buildFhirReport } from '../service/fhir.js';
-import { SOURCE_ETAG_METADATA } from '../service/publish.js';
-import { imageIdFromKey, resultKeys } from '../storage/keys.js';
+import type { AnalysisResult, ErrorResult } from '../results/result.js';
+import { buildFhirReport } from '../results/fhir.js';
+import { answersUploadVersion } from '../results/answer.js';
+import { imageIdFromKey, resultKeys } from '../results/keys.js';
 import type { ApiConfig } from './config.js';
 import { ApiError, ApiErrorCode } from './errors.js';
 import { OWNER_HEADER, OWNER_METADATA, ownerTag } from './owner.js';
@@ -225,7 +225,7 @@ async function loadAnalysis(rawId: string, req: ApiRequest, deps: ApiDeps): Prom
       : Promise.resolve(null);
   const [result, error] = await Promise.all([read(keys.result), read(keys.error)]);
   // only outputs of the current upload version count (a re-upload under the same key is pending again)
-  const current = (o: typeof result) => o !== null && o.metadata[SOURCE_ETAG_METADATA] === upload.eTag;
+  const current = (o: typeof result) => answersUploadVersion(o, upload.eTag);
   if (current(result)) return { id, status: 'completed', result: result!.body as AnalysisResult, keys };
   if (current(error)) return { id, status: 'failed', error: (error!.body as ErrorResult).error };
   return { id, status: 'pending' };

@@ -1,7 +1,6 @@
 // The `lesion` command: analyse files, or score the model on a dataset in ISIC 2017 layout.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig, type LesionConfig } from '../config.js';
 import { isLesionError } from '../errors.js';
@@ -9,10 +8,10 @@ import { loadDataset, loadIsic2017Split, type EvalDataset } from '../eval/datase
 import { evaluateDataset, type Predictor } from '../eval/evaluate.js';
 import { formatMetricsTable, writeReports } from '../eval/report.js';
 import { LesionAnalyzer } from '../pipeline/analyzer.js';
-import { errorResult } from '../pipeline/result.js';
-import { buildFhirReport } from '../service/fhir.js';
 import { classify } from '../processing/classify.js';
-import { RESULT_CONTENT_TYPES, resultKeys } from '../storage/keys.js';
+import { RESULT_CONTENT_TYPES, resultKeys } from '../results/keys.js';
+import { errorResult } from '../results/result.js';
+import { folderSink, writeAnalysisOutputs, writeErrorOutput } from '../results/write.js';
 import { collectInputs, readInput } from './inputs.js';
 import { progressBar } from './progress.js';
 import { formatTable, RESULT_COLUMNS, resultRow, THRESHOLD_NOTE } from './table.js';
@@ -92,11 +91,11 @@ async function analyzeCommand(args: string[]): Promise<void> {
   const rows: string[][] = [RESULT_COLUMNS];
   const results: unknown[] = [];
   const used = new Set<string>();
+  const sink = folderSink(values.out); // the FHIR report links each image by an absolute file: URL
   for (const [i, file] of files.entries()) {
     const id = outputId(file, used);
     const keys = resultKeys(id, ''); // <id>/mask.png, …: paths below --out
     const out = (key: string) => path.join(values.out, key);
-    await mkdir(out(keys.prefix), { recursive: true });
     // a re-run replaces the earlier outputs: no stale result.json beside a new error.json
     // (only these names: the folder may hold anything else)
     const names = Object.keys(RESULT_CONTENT_TYPES) as (keyof typeof RESULT_CONTENT_TYPES)[];
@@ -105,20 +104,7 @@ async function analyzeCommand(args: string[]): Promise<void> {
     try {
       // type and LESION_MAX_BYTES checked before anything is read; a FIFO is never opened
       bytes = await readInput(file, config.maxBytes);
-      const a = await analyzer.analyze(bytes, { id, key: file });
-      const result = {
-        ...a.result,
-        segmentation: { ...a.result.segmentation, maskKey: keys.mask, overlayKey: keys.overlay },
-      };
-      await writeFile(out(keys.mask), a.maskPng);
-      await writeFile(out(keys.overlay), a.overlayJpeg);
-      // an absolute file: URL (not a path relative to --out) and the instant the report was made
-      const fhir = buildFhirReport(result, keys, {
-        issued: new Date().toISOString(),
-        mediaUrl: (key) => pathToFileURL(path.resolve(out(key))).href,
-      });
-      await writeFile(out(keys.fhir), JSON.stringify(fhir, null, 2) + '\n');
-      await writeFile(out(keys.result), JSON.stringify(result, null, 2) + '\n');
+      const result = await writeAnalysisOutputs(sink, keys, await analyzer.analyze(bytes, { id, key: file }));
       results.push(result);
       rows.push(resultRow(result, out(keys.mask)));
     } catch (e) {
@@ -129,7 +115,7 @@ async function analyzeCommand(args: string[]): Promise<void> {
         { code: e.code, message: e.message, retryable: e.retryable }, // true: run it again
         analyzer.modelInfo,
       );
-      await writeFile(out(keys.error), JSON.stringify(error, null, 2) + '\n');
+      await writeErrorOutput(sink, keys, error);
       results.push(error);
       rows.push(resultRow(error, out(keys.error)));
     }

@@ -1,4 +1,4 @@
-import type { AnalysisResult, ErrorResult } from '../pipeline/result.js';
+import type { AnalysisResult, ErrorResult } from '../results/result.js';
 
 /** Plain-text table with padded columns and a rule under the header. */
 export function formatTable(rows: readonly (readonly string[])[]): string {

@@ -10,7 +10,7 @@ import { formatTable, RESULT_COLUMNS, resultRow, THRESHOLD_NOTE } from '../cli/t
 import { serveLocalPipeline } from '../api/local.js';
 import { PACKAGE_ROOT } from '../config.js';
 import { ErrorCode } from '../errors.js';
-import { errorResult } from '../pipeline/result.js';
+import { errorResult } from '../results/result.js';
 import { LocalPipeline } from './pipeline.js';
 import { localKeyProblem } from './s3-server.js';
 

@@ -24,8 +24,8 @@ import {
   type QualityThresholds,
 } from '../processing/quality.js';
 import { DEFAULT_QUALITY_THRESHOLDS } from '../processing/quality.js';
-import type { AnalysisResult, ClassOutcome, ModelInfo } from './result.js';
-import { RESULT_SCHEMA_VERSION } from './result.js';
+import type { AnalysisResult, ClassOutcome, ModelInfo } from '../results/result.js';
+import { RESULT_SCHEMA_VERSION } from '../results/result.js';
 
 /** Where an analysed image came from (its output keys are set by whoever stores the outputs). */
 export interface AnalysisTarget {

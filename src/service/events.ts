@@ -1,5 +1,15 @@
-import { InputError, MessageError } from '../errors.js';
-import { decodeS3EventKey } from '../storage/keys.js';
+import { ErrorCode, InputError, MessageError } from '../errors.js';
+
+/** S3 event notifications URL-encode keys with '+' for spaces. */
+export function decodeS3EventKey(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch (cause) {
+    throw new InputError(ErrorCode.KEY_REJECTED, `The object key '${raw}' is not valid URL encoding.`, {
+      cause,
+    });
+  }
+}
 
 /** One uploaded object named by an S3 ObjectCreated notification. */
 export interface UploadRef {

@@ -1,28 +1,20 @@
 import type { LesionConfig } from '../config.js';
 import { ErrorCode, InputError, isLesionError, objectTooLarge, type LesionError } from '../errors.js';
 import type { LesionAnalysis, LesionAnalyzer } from '../pipeline/analyzer.js';
-import { errorResult, type AnalysisResult, type ErrorResult } from '../pipeline/result.js';
-import { imageIdFromKey, RESULT_CONTENT_TYPES, resultKeys, type ResultKeys } from '../storage/keys.js';
-import type { ObjectStore } from '../storage/s3.js';
-import type { UploadRef } from './events.js';
-import { buildFhirReport } from './fhir.js';
 import {
-  completionEvent,
   eventAlreadyPublished,
+  GAVE_UP_METADATA,
+  isFinalAnswer,
   publishAndMark,
   SOURCE_ETAG_METADATA,
-  type CompletionEvent,
   type EventPublisher,
-} from './publish.js';
-
-/** Metadata on every result object: which upload version produced it (idempotency key). */
-export { SOURCE_ETAG_METADATA };
-
-/**
- * Metadata on an error.json written because a transient failure outlasted every delivery
- * (`giveUp`): it answers the client, but it is not final, so a redrive analyses the upload again.
- */
-export const GAVE_UP_METADATA = 'lesion-gave-up';
+} from '../results/answer.js';
+import { completionEvent, type CompletionEvent } from '../results/completion-event.js';
+import { imageIdFromKey, resultKeys, type ResultKeys } from '../results/keys.js';
+import { errorResult, type AnalysisResult, type ErrorResult } from '../results/result.js';
+import { objectStoreSink, writeAnalysisOutputs, writeErrorOutput } from '../results/write.js';
+import type { ObjectStore } from '../storage/s3.js';
+import type { UploadRef } from './events.js';
 
 export type UploadOutcome =
   | {
@@ -63,8 +55,6 @@ interface Prepared {
   error?: LesionError;
 }
 
-const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
-
 /** One upload object, whatever its version: the unit a batch processes (and answers) once. */
 export function uploadIdentity(ref: UploadRef): string {
   return `${ref.bucket}\n${ref.key}`;
@@ -78,11 +68,6 @@ function placement(ref: UploadRef, config: LesionConfig): Pick<Prepared, 'id' | 
     keys: resultKeys(id, config.resultsPrefix),
     resultsBucket: config.resultsBucket || ref.bucket,
   };
-}
-
-/** A stored result.json / error.json that answers this upload version for good (not a give-up). */
-function isFinalAnswer(stored: { metadata: Record<string, string> } | null, eTag: string): boolean {
-  return stored?.metadata[SOURCE_ETAG_METADATA] === eTag && !stored.metadata[GAVE_UP_METADATA];
 }
 
 /** Head + size checks + download; permanent problems become `error`, transient ones throw. */
@@ -215,10 +200,11 @@ async function writeError(
       : { code: e.code, message: e.message, retryable: false },
     deps.analyzer.modelInfo,
   );
-  await deps.store.put(p.resultsBucket, p.keys.error, json(error), RESULT_CONTENT_TYPES.error, {
+  const sink = objectStoreSink(deps.store, p.resultsBucket, {
     [SOURCE_ETAG_METADATA]: p.eTag,
     ...(gaveUp ? { [GAVE_UP_METADATA]: 'true' } : {}),
   });
+  await writeErrorOutput(sink, p.keys, error);
   const event = completionEvent({
     status: 'error',
     error,
@@ -233,29 +219,10 @@ async function writeError(
   return { status: 'error', ref: p.ref, keys: p.keys, error };
 }
 
-/**
- * Mask, overlay and FHIR first, result.json last: a reader that sees result.json sees everything.
- * Then the event, then its marker (event.json): see `publishAndMark`.
- */
+/** The outputs (see `writeAnalysisOutputs`), then the event, then its marker (see `publishAndMark`). */
 async function writeAnalysis(p: Prepared, a: LesionAnalysis, deps: ProcessDeps): Promise<UploadOutcome> {
-  const meta = { [SOURCE_ETAG_METADATA]: p.eTag };
-  const { store } = deps;
-  const result: AnalysisResult = {
-    ...a.result,
-    segmentation: { ...a.result.segmentation, maskKey: p.keys.mask, overlayKey: p.keys.overlay },
-  };
-  await Promise.all([
-    store.put(p.resultsBucket, p.keys.mask, a.maskPng, RESULT_CONTENT_TYPES.mask, meta),
-    store.put(p.resultsBucket, p.keys.overlay, a.overlayJpeg, RESULT_CONTENT_TYPES.overlay, meta),
-    store.put(
-      p.resultsBucket,
-      p.keys.fhir,
-      json(buildFhirReport(result, p.keys, { bucket: p.resultsBucket, issued: new Date().toISOString() })),
-      RESULT_CONTENT_TYPES.fhir,
-      meta,
-    ),
-  ]);
-  await store.put(p.resultsBucket, p.keys.result, json(result), RESULT_CONTENT_TYPES.result, meta);
+  const sink = objectStoreSink(deps.store, p.resultsBucket, { [SOURCE_ETAG_METADATA]: p.eTag });
+  const result = await writeAnalysisOutputs(sink, p.keys, a);
   await announce(
     p,
     completionEvent({

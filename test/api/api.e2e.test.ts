@@ -12,8 +12,9 @@ import sharp from 'sharp';
 import { serveLocalPipeline, type LocalApi } from '../../src/api/local.js';
 import type { AnalysisStatusResponse, CreateAnalysisResponse } from '../../src/api/types.js';
 import { LocalPipeline } from '../../src/local/pipeline.js';
-import { DetailType, eventMarkerKey } from '../../src/service/publish.js';
-import { resultKeys } from '../../src/storage/keys.js';
+import { eventMarkerKey } from '../../src/results/answer.js';
+import { DetailType } from '../../src/results/completion-event.js';
+import { resultKeys } from '../../src/results/keys.js';
 import { requireTestModel } from '../helpers/model.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

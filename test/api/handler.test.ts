@@ -11,7 +11,7 @@ import type { ApiRequest } from '../../src/api/types.js';
 import { loadConfig } from '../../src/config.js';
 import { StorageError } from '../../src/errors.js';
 import { startLocalS3, type LocalS3 } from '../../src/local/s3-server.js';
-import { SOURCE_ETAG_METADATA } from '../../src/service/publish.js';
+import { SOURCE_ETAG_METADATA } from '../../src/results/answer.js';
 import { errorResult, okResult } from '../service/fixtures.js';
 import { presignedSignatureMatches } from './sigv4.js';
 

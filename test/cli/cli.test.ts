@@ -20,7 +20,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { isic2017SplitPaths } from '../../src/eval/dataset.js';
 import type { EvaluationMetrics } from '../../src/eval/evaluate.js';
-import type { AnalysisResult, ErrorResult } from '../../src/pipeline/result.js';
+import type { AnalysisResult, ErrorResult } from '../../src/results/result.js';
 import { REPO_ROOT } from '../helpers/model.js';
 
 interface Run {

@@ -1,7 +1,7 @@
 // Example result.json / error.json documents built with the TypeScript types: every field the
 // types allow (the schema tests validate them; the event tests derive events from them).
-import type { AnalysisResult, ErrorResult } from '../../src/pipeline/result.js';
-import { RESULT_SCHEMA_VERSION } from '../../src/pipeline/result.js';
+import type { AnalysisResult, ErrorResult } from '../../src/results/result.js';
+import { RESULT_SCHEMA_VERSION } from '../../src/results/result.js';
 
 const model = {
   name: 'lesion-mtl',

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../src/config.js';
 import { startLocalS3, type LocalS3 } from '../../src/local/s3-server.js';
-import { imageIdFromKey, resultKeys } from '../../src/storage/keys.js';
+import { imageIdFromKey, resultKeys } from '../../src/results/keys.js';
 import { S3ObjectStore } from '../../src/storage/s3.js';
 import { fixtures, readSamples } from '../helpers/images.js';
 import { getBytes, getJson, headOrNull } from '../helpers/s3.js';

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { ErrorCode, InputError } from '../../src/errors.js';
 import { LesionAnalyzer, type LesionAnalysis } from '../../src/pipeline/analyzer.js';
-import type { AnalysisResult } from '../../src/pipeline/result.js';
+import type { AnalysisResult } from '../../src/results/result.js';
 import { BLOCKING_FLAGS } from '../../src/processing/quality.js';
 import { fixtures, pngHeader, rawPng, readSamples } from '../helpers/images.js';
 import { createTestAnalyzer } from '../helpers/model.js';

@@ -1,7 +1,7 @@
 import { LocalPipeline } from '../../src/local/pipeline.js';
 import type { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
-import type { AnalysisResult } from '../../src/pipeline/result.js';
-import { resultKeys } from '../../src/storage/keys.js';
+import type { AnalysisResult } from '../../src/results/result.js';
+import { resultKeys } from '../../src/results/keys.js';
 import { FaultyStore } from '../helpers/faults.js';
 import { rawPng, readSamples } from '../helpers/images.js';
 import { createTestAnalyzer } from '../helpers/model.js';

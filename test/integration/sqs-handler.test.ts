@@ -8,11 +8,13 @@ import {
 import type { LesionSession } from '../../src/inference/session.js';
 import { startLocalS3, type LocalS3 } from '../../src/local/s3-server.js';
 import { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
-import type { ErrorResult } from '../../src/pipeline/result.js';
+import type { ErrorResult } from '../../src/results/result.js';
 import type { UploadOutcome } from '../../src/service/process-uploads.js';
-import { MemoryPublisher, type CompletionEvent, type EventPublisher } from '../../src/service/publish.js';
+import type { EventPublisher } from '../../src/results/answer.js';
+import type { CompletionEvent } from '../../src/results/completion-event.js';
+import { MemoryPublisher } from '../../src/service/publish.js';
 import { handleSqsEvent, type BatchObserver } from '../../src/service/sqs-batch.js';
-import { resultKeys } from '../../src/storage/keys.js';
+import { resultKeys } from '../../src/results/keys.js';
 import { S3ObjectStore } from '../../src/storage/s3.js';
 import { faults, FaultyStore } from '../helpers/faults.js';
 import { fixtures, readSamples } from '../helpers/images.js';

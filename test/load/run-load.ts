@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { format } from 'prettier';
 import { loadConfig, type LesionConfig } from '../../src/config.js';
 import { LocalPipeline } from '../../src/local/pipeline.js';
-import { imageIdFromKey } from '../../src/storage/keys.js';
+import { imageIdFromKey } from '../../src/results/keys.js';
 import type { ObjectHead, ObjectStore } from '../../src/storage/s3.js';
 import { fullResImages } from '../helpers/fullres.js';
 import { samplePaths } from '../helpers/images.js';

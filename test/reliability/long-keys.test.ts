@@ -8,8 +8,8 @@
  */
 import { LocalPipeline } from '../../src/local/pipeline.js';
 import type { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
-import type { AnalysisResult } from '../../src/pipeline/result.js';
-import { imageIdFromKey, resultKeys } from '../../src/storage/keys.js';
+import type { AnalysisResult } from '../../src/results/result.js';
+import { imageIdFromKey, resultKeys } from '../../src/results/keys.js';
 import { FaultyStore, sdkError, storageFailure } from '../helpers/faults.js';
 import { readSamples } from '../helpers/images.js';
 import { createTestAnalyzer } from '../helpers/model.js';

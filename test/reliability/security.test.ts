@@ -12,7 +12,7 @@ import type { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
 import { MemoryPublisher } from '../../src/service/publish.js';
 import { processMessages } from '../../src/service/sqs-batch.js';
 import { observeWith } from '../../src/service/telemetry.js';
-import { imageIdFromKey, resultKeys } from '../../src/storage/keys.js';
+import { imageIdFromKey, resultKeys } from '../../src/results/keys.js';
 import { S3ObjectStore } from '../../src/storage/s3.js';
 import { faults, FaultyStore } from '../helpers/faults.js';
 import { fixtures, readSamples } from '../helpers/images.js';

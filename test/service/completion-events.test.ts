@@ -10,15 +10,14 @@ import type { LesionAnalysis, LesionAnalyzer } from '../../src/pipeline/analyzer
 import type { UploadRef } from '../../src/service/events.js';
 import { processUploads, type UploadOutcome } from '../../src/service/process-uploads.js';
 import {
-  DetailType,
   eventMarkerKey,
-  MemoryPublisher,
   SOURCE_ETAG_METADATA,
-  type CompletionEvent,
   type EventMarker,
   type EventPublisher,
-} from '../../src/service/publish.js';
-import { resultKeys } from '../../src/storage/keys.js';
+} from '../../src/results/answer.js';
+import { DetailType, type CompletionEvent } from '../../src/results/completion-event.js';
+import { MemoryPublisher } from '../../src/service/publish.js';
+import { resultKeys } from '../../src/results/keys.js';
 import { S3ObjectStore, type ObjectStore } from '../../src/storage/s3.js';
 import { MODEL, okResult } from './fixtures.js';
 

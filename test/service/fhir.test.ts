@@ -10,8 +10,8 @@ import {
   SNOMED,
   UCUM,
   type FhirResource,
-} from '../../src/service/fhir.js';
-import { resultKeys } from '../../src/storage/keys.js';
+} from '../../src/results/fhir.js';
+import { resultKeys } from '../../src/results/keys.js';
 import { okResult } from './fixtures.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

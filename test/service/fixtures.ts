@@ -1,6 +1,6 @@
 /** Hand-written results for the service tests (no model needed). */
-import type { AnalysisResult, ErrorResult } from '../../src/pipeline/result.js';
-import { RESULT_SCHEMA_VERSION } from '../../src/pipeline/result.js';
+import type { AnalysisResult, ErrorResult } from '../../src/results/result.js';
+import { RESULT_SCHEMA_VERSION } from '../../src/results/result.js';
 import type { QualityFlag } from '../../src/processing/quality.js';
 
 export const MODEL = {

@@ -5,7 +5,7 @@
  */
 import { ErrorCode } from '../../src/errors.js';
 import { SUPPORTED_FORMATS } from '../../src/image/decode.js';
-import { RESULT_SCHEMA_VERSION } from '../../src/pipeline/result.js';
+import { RESULT_SCHEMA_VERSION } from '../../src/results/result.js';
 import { QualityFlag } from '../../src/processing/quality.js';
 import { exampleError, exampleResult } from '../helpers/results.js';
 import { errorSchemaErrors, readSchema, resultSchemaErrors } from '../helpers/schema.js';

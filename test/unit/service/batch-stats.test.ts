@@ -1,4 +1,4 @@
-import type { AnalysisResult, ErrorResult } from '../../../src/pipeline/result.js';
+import type { AnalysisResult, ErrorResult } from '../../../src/results/result.js';
 import type { UploadOutcome } from '../../../src/service/process-uploads.js';
 import { batchStats } from '../../../src/service/worker.js';
 

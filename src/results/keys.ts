@@ -1,17 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode, InputError } from '../errors.js';
 
-/** S3 event notifications URL-encode keys with '+' for spaces. */
-export function decodeS3EventKey(raw: string): string {
-  try {
-    return decodeURIComponent(raw.replace(/\+/g, ' '));
-  } catch (cause) {
-    throw new InputError(ErrorCode.KEY_REJECTED, `The object key '${raw}' is not valid URL encoding.`, {
-      cause,
-    });
-  }
-}
-
 const SAFE_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
 /**

@@ -1,6 +1,6 @@
-import type { AnalysisResult, ClassOutcome } from '../pipeline/result.js';
+import type { AnalysisResult, ClassOutcome } from './result.js';
 import { QualityFlag } from '../processing/quality.js';
-import { RESULT_CONTENT_TYPES, type ResultKeys } from '../storage/keys.js';
+import { RESULT_CONTENT_TYPES, type ResultKeys } from './keys.js';
 
 /**
  * FHIR R4 output: one DiagnosticReport per analysed image (`results/<id>/report.fhir.json`),
