@@ -18,6 +18,7 @@ export const ErrorCode = {
   MALFORMED_MESSAGE: 'MALFORMED_MESSAGE',
   KEY_REJECTED: 'KEY_REJECTED',
   STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
+  MESSAGING_UNAVAILABLE: 'MESSAGING_UNAVAILABLE',
   MODEL_LOAD_FAILED: 'MODEL_LOAD_FAILED',
   CONTRACT_MISMATCH: 'CONTRACT_MISMATCH',
   INFERENCE_FAILED: 'INFERENCE_FAILED',
@@ -69,6 +70,12 @@ export class MessageError extends LesionError {
 /** S3 throttling, 5xx, timeouts: transient; the message goes back to the queue. */
 export class StorageError extends LesionError {
   readonly code = ErrorCode.STORAGE_UNAVAILABLE;
+  readonly retryable = true;
+}
+
+/** EventBridge or SQS throttling, 5xx, timeouts, a rejected event: transient; the message goes back to the queue. */
+export class MessagingError extends LesionError {
+  readonly code = ErrorCode.MESSAGING_UNAVAILABLE;
   readonly retryable = true;
 }
 

@@ -153,10 +153,10 @@ async function main(): Promise<void> {
     await Promise.all(running);
 
     // Assess: throughput and where the time goes, per upload
-    const analysed = batches.reduce((n, b) => n + b.analysed, 0);
+    const analyzed = batches.reduce((n, b) => n + b.analyzed, 0);
     const rejected = batches.reduce((n, b) => n + b.rejected, 0);
     const perUpload = (k: keyof BatchStats['stagesMs']) =>
-      round(batches.reduce((n, b) => n + b.stagesMs[k], 0) / Math.max(1, analysed));
+      round(batches.reduce((n, b) => n + b.stagesMs[k], 0) / Math.max(1, analyzed));
     const report: Record<string, unknown> = {
       createdAt: new Date().toISOString(),
       command: `npx tsx bench/worker/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
       model: analyzer.modelInfo,
       settings: { ...o, images: images.length },
       uploads: o.count,
-      analysed,
+      analyzed,
       rejected,
       deadLettered: sqs.queue.deadLetters.length,
       wallSeconds: round(wallMs / 1000, 3),

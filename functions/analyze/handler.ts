@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import { getSharedAnalyzer } from '../../src/pipeline/analyzer.js';
 import { createEventBridgePublisher } from '../../src/service/publish.js';
 import { handleSqsEvent } from '../../src/service/sqs-batch.js';
-import { observeWith } from '../../src/service/telemetry.js';
+import { MetricName, observeWith } from '../../src/service/telemetry.js';
 import { createS3Client, S3ObjectStore } from '../../src/storage/s3.js';
 
 // The environment (POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE, set by the CDK stack)
@@ -33,7 +33,7 @@ async function core(event: SQSEvent): Promise<SQSBatchResponse> {
     { analyzer, store, config, publisher },
     observeWith(logger, metrics),
   );
-  metrics.addMetric('RetriedMessages', MetricUnit.Count, response.batchItemFailures.length);
+  metrics.addMetric(MetricName.RETRIED_MESSAGES, MetricUnit.Count, response.batchItemFailures.length);
   return response;
 }
 

@@ -14,7 +14,7 @@ import {
 } from '../../src/service/health.js';
 import { createEventBridgePublisher } from '../../src/service/publish.js';
 import { SqsMessageQueue } from '../../src/service/sqs-queue.js';
-import { observeWith } from '../../src/service/telemetry.js';
+import { MetricName, observeWith } from '../../src/service/telemetry.js';
 import { QueueWorker, type BatchStats } from '../../src/service/worker.js';
 import { createS3Client, S3ObjectStore } from '../../src/storage/s3.js';
 
@@ -29,9 +29,10 @@ const healthFile = process.env[HEALTH_FILE_ENV] || DEFAULT_HEALTH_FILE;
 /** One structured log line and the scaling/operator metrics per batch. */
 function reportBatch(stats: BatchStats): void {
   logger.info('batch', { ...stats });
-  metrics.addMetric('BatchSize', MetricUnit.Count, stats.messages);
-  metrics.addMetric('WorkerImagesPerSecond', MetricUnit.CountPerSecond, stats.imagesPerSecond);
-  if (stats.queueAgeMs) metrics.addMetric('QueueAgeAtPickup', MetricUnit.Milliseconds, stats.queueAgeMs.max);
+  metrics.addMetric(MetricName.BATCH_SIZE, MetricUnit.Count, stats.messages);
+  metrics.addMetric(MetricName.WORKER_IMAGES_PER_SECOND, MetricUnit.CountPerSecond, stats.imagesPerSecond);
+  if (stats.queueAgeMs)
+    metrics.addMetric(MetricName.QUEUE_AGE_AT_PICKUP, MetricUnit.Milliseconds, stats.queueAgeMs.max);
 }
 
 async function main(): Promise<void> {

@@ -76,7 +76,7 @@ if [[ $VERIFY == 1 ]]; then
     --model models/lesion-mtl.onnx --sample samples/ISIC_0012099.jpg > "$tmp/model-only.json"
   "$STAGE/node" "$STAGE/bin/worker-bench.mjs" --provider cpu --parity cpu --count 8 --max-batch 4 \
     --images "$STAGE/images/fullres" --model models/lesion-mtl.onnx > "$tmp/worker.json"
-  node -e 'const r = require(process.argv[1]); if (r.analysed !== 8 || r.parity.maxProbabilityDifference !== 0) process.exit(1); console.log(`gpu pack: stage OK (${r.uploadsPerSecond} uploads/s on this CPU)`)' "$tmp/worker.json"
+  node -e 'const r = require(process.argv[1]); if (r.analyzed !== 8 || r.parity.maxProbabilityDifference !== 0) process.exit(1); console.log(`gpu pack: stage OK (${r.uploadsPerSecond} uploads/s on this CPU)`)' "$tmp/worker.json"
 fi
 
 echo "gpu pack: compressing …"

@@ -22,7 +22,7 @@ export interface ApiDeps {
   readonly storage: AnalysisStorage;
   readonly config: ApiConfig;
   /** @default crypto.randomUUID */
-  readonly newId?: () => string;
+  readonly newAnalysisId?: () => string;
   /** @default () => new Date() */
   readonly now?: () => Date;
   /** Called with every 5xx cause (log it; the client only sees a generic message). */
@@ -147,9 +147,9 @@ async function createAnalysis(req: ApiRequest, deps: ApiDeps): Promise<ApiRespon
   const { config, storage } = deps;
   const owner = ownerOf(req);
   const body = parseCreateRequest(req, config.maxBytes);
-  const id = (deps.newId ?? randomUUID)().toLowerCase();
-  if (!UUID.test(id)) throw new Error(`newId() returned a non-UUID id '${id}'`);
-  const uploadKey = `${config.uploadsPrefix}${id}.${UPLOAD_CONTENT_TYPES[body.contentType]}`;
+  const analysisId = (deps.newAnalysisId ?? randomUUID)().toLowerCase();
+  if (!UUID.test(analysisId)) throw new Error(`newAnalysisId() returned a non-UUID '${analysisId}'`);
+  const uploadKey = `${config.uploadsPrefix}${analysisId}.${UPLOAD_CONTENT_TYPES[body.contentType]}`;
   const now = (deps.now ?? (() => new Date()))();
   const url = await storage.presignUpload({
     bucket: config.uploadBucket,
@@ -160,7 +160,7 @@ async function createAnalysis(req: ApiRequest, deps: ApiDeps): Promise<ApiRespon
     metadata: { [OWNER_METADATA]: owner },
   });
   const out: CreateAnalysisResponse = {
-    id,
+    id: analysisId,
     uploadKey,
     upload: {
       method: 'PUT',
@@ -169,41 +169,45 @@ async function createAnalysis(req: ApiRequest, deps: ApiDeps): Promise<ApiRespon
       expiresAt: new Date(now.getTime() + config.uploadUrlTtlSeconds * 1000).toISOString(),
     },
   };
-  return json(201, out, { location: `/analyses/${id}` });
+  return json(201, out, { location: `/analyses/${analysisId}` });
 }
 
-/** The upload of an id: `uploads/<id>.<ext>` with one of the accepted extensions. */
-async function findUpload(id: string, deps: ApiDeps): Promise<{ key: string; eTag: string } | null> {
+/** The upload of an analysis: `uploads/<analysisId>.<ext>` with one of the accepted extensions. */
+async function findUpload(
+  analysisId: string,
+  deps: ApiDeps,
+): Promise<{ key: string; uploadETag: string } | null> {
   const { config } = deps;
   const exts = new Set<string>(Object.values(UPLOAD_CONTENT_TYPES));
-  const prefix = `${config.uploadsPrefix}${id}.`;
+  const prefix = `${config.uploadsPrefix}${analysisId}.`;
   const found = await deps.storage.list(config.uploadBucket, prefix);
-  return found.find((o) => o.key.startsWith(prefix) && exts.has(o.key.slice(prefix.length))) ?? null;
+  const upload = found.find((o) => o.key.startsWith(prefix) && exts.has(o.key.slice(prefix.length)));
+  return upload ? { key: upload.key, uploadETag: upload.eTag } : null;
 }
 
 type AnalysisState =
-  | { readonly id: string; readonly status: 'pending' }
-  | { readonly id: string; readonly status: 'failed'; readonly error: ErrorResult['error'] }
+  | { readonly analysisId: string; readonly status: 'pending' }
+  | { readonly analysisId: string; readonly status: 'failed'; readonly error: ErrorResult['error'] }
   | {
-      readonly id: string;
+      readonly analysisId: string;
       readonly status: 'completed';
       readonly result: AnalysisResult;
       readonly keys: ReturnType<typeof resultKeys>;
     };
 
-/** The state of the caller's analysis `rawId`; 400 for a malformed id, 404 when not theirs or absent. */
-async function loadAnalysis(rawId: string, req: ApiRequest, deps: ApiDeps): Promise<AnalysisState> {
+/** The state of the caller's analysis `rawAnalysisId`; 400 for a malformed id, 404 when not theirs or absent. */
+async function loadAnalysis(rawAnalysisId: string, req: ApiRequest, deps: ApiDeps): Promise<AnalysisState> {
   const owner = ownerOf(req);
-  if (!UUID.test(rawId)) {
+  if (!UUID.test(rawAnalysisId)) {
     throw new ApiError(
       400,
       ApiErrorCode.INVALID_ID,
       'The analysis id must be the UUID returned by POST /analyses.',
     );
   }
-  const id = rawId.toLowerCase();
+  const analysisId = rawAnalysisId.toLowerCase();
   const { config, storage } = deps;
-  const upload = await findUpload(id, deps);
+  const upload = await findUpload(analysisId, deps);
   // another caller's analysis (or an upload without an owner) answers exactly like none at all
   const uploadOwner = upload
     ? (await storage.metadata(config.uploadBucket, upload.key))?.[OWNER_METADATA]
@@ -212,7 +216,7 @@ async function loadAnalysis(rawId: string, req: ApiRequest, deps: ApiDeps): Prom
     throw new ApiError(
       404,
       ApiErrorCode.ANALYSIS_NOT_FOUND,
-      `No image was uploaded for analysis ${id}. PUT it to the URL returned by POST /analyses (the URL expires).`,
+      `No image was uploaded for analysis ${analysisId}. PUT it to the URL returned by POST /analyses (the URL expires).`,
     );
   }
   const keys = resultKeys(imageIdFromKey(upload.key, config.uploadsPrefix), config.resultsPrefix);
@@ -225,15 +229,16 @@ async function loadAnalysis(rawId: string, req: ApiRequest, deps: ApiDeps): Prom
       : Promise.resolve(null);
   const [result, error] = await Promise.all([read(keys.result), read(keys.error)]);
   // only outputs of the current upload version count (a re-upload under the same key is pending again)
-  const current = (o: typeof result) => answersUploadVersion(o, upload.eTag);
-  if (current(result)) return { id, status: 'completed', result: result!.body as AnalysisResult, keys };
-  if (current(error)) return { id, status: 'failed', error: (error!.body as ErrorResult).error };
-  return { id, status: 'pending' };
+  const current = (o: typeof result) => answersUploadVersion(o, upload.uploadETag);
+  if (current(result))
+    return { analysisId, status: 'completed', result: result!.body as AnalysisResult, keys };
+  if (current(error)) return { analysisId, status: 'failed', error: (error!.body as ErrorResult).error };
+  return { analysisId, status: 'pending' };
 }
 
-async function getAnalysis(rawId: string, req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+async function getAnalysis(rawAnalysisId: string, req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   const { config, storage } = deps;
-  const a = await loadAnalysis(rawId, req, deps);
+  const a = await loadAnalysis(rawAnalysisId, req, deps);
   if (a.status === 'completed') {
     const now = (deps.now ?? (() => new Date()))();
     const expiresIn = config.downloadUrlTtlSeconds;
@@ -244,7 +249,7 @@ async function getAnalysis(rawId: string, req: ApiRequest, deps: ApiDeps): Promi
       sign(a.keys.fhir),
     ]);
     const out: AnalysisStatusResponse = {
-      id: a.id,
+      id: a.analysisId,
       status: 'completed',
       result: a.result,
       links: { mask, overlay, fhir },
@@ -255,13 +260,13 @@ async function getAnalysis(rawId: string, req: ApiRequest, deps: ApiDeps): Promi
   if (a.status === 'failed') {
     const e = a.error;
     const out: AnalysisStatusResponse = {
-      id: a.id,
+      id: a.analysisId,
       status: 'failed',
       error: { code: e.code, message: e.message, retryable: e.retryable },
     };
     return json(200, out);
   }
-  const out: AnalysisStatusResponse = { id: a.id, status: 'pending' };
+  const out: AnalysisStatusResponse = { id: a.analysisId, status: 'pending' };
   return json(200, out, { 'retry-after': PENDING_RETRY_AFTER_SECONDS });
 }
 
@@ -270,14 +275,14 @@ async function getAnalysis(rawId: string, req: ApiRequest, deps: ApiDeps): Promi
  * presigned HTTPS URLs (the stored report.fhir.json has `s3://` locations no EHR can open) with
  * their expiry stated in each Media's title; `issued` is now.
  */
-async function getReport(rawId: string, req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+async function getReport(rawAnalysisId: string, req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   const { config, storage } = deps;
-  const a = await loadAnalysis(rawId, req, deps);
+  const a = await loadAnalysis(rawAnalysisId, req, deps);
   if (a.status !== 'completed') {
     throw new ApiError(
       409,
       ApiErrorCode.ANALYSIS_NOT_COMPLETED,
-      `Analysis ${a.id} is ${a.status}; the report exists once GET /analyses/${a.id} says completed.`,
+      `Analysis ${a.analysisId} is ${a.status}; the report exists once GET /analyses/${a.analysisId} says completed.`,
       a.status === 'pending' ? { 'retry-after': PENDING_RETRY_AFTER_SECONDS } : {},
     );
   }

@@ -40,6 +40,10 @@ export interface CreateAnalysisRequest {
 
 /** 201 body of `POST /analyses`. */
 export interface CreateAnalysisResponse {
+  /**
+   * The analysis id: a UUID, the `{id}` of `GET /analyses/{id}`. Not result.json's `image.id`
+   * (the image id, derived from the upload key: `<analysis id>.<ext>`).
+   */
   readonly id: string;
   readonly uploadKey: string;
   readonly upload: {
@@ -53,6 +57,7 @@ export interface CreateAnalysisResponse {
 
 /** 200 body of `GET /analyses/{id}`. */
 export interface AnalysisStatusResponse {
+  /** The analysis id (see CreateAnalysisResponse.id). */
   readonly id: string;
   readonly status: 'pending' | 'completed' | 'failed';
   /** result.json, when completed. */

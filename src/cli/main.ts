@@ -55,13 +55,13 @@ function configFrom(values: { model?: string; provider?: string; threads?: strin
   return loadConfig(env);
 }
 
-/** Name of the output folder of one input file: its base name, de-duplicated. */
-function outputId(file: string, used: Set<string>): string {
+/** The image id of one input file (its output folder below --out): its base name, de-duplicated. */
+function imageIdForFile(file: string, used: Set<string>): string {
   const base = path.basename(file).replace(/[^A-Za-z0-9._-]/g, '_');
-  let id = base;
-  for (let n = 2; used.has(id); n++) id = `${base}-${n}`;
-  used.add(id);
-  return id;
+  let imageId = base;
+  for (let n = 2; used.has(imageId); n++) imageId = `${base}-${n}`;
+  used.add(imageId);
+  return imageId;
 }
 
 async function analyzeCommand(args: string[]): Promise<void> {
@@ -93,8 +93,8 @@ async function analyzeCommand(args: string[]): Promise<void> {
   const used = new Set<string>();
   const sink = folderSink(values.out); // the FHIR report links each image by an absolute file: URL
   for (const [i, file] of files.entries()) {
-    const id = outputId(file, used);
-    const keys = resultKeys(id, ''); // <id>/mask.png, …: paths below --out
+    const imageId = imageIdForFile(file, used);
+    const keys = resultKeys(imageId, ''); // <image id>/mask.png, …: paths below --out
     const out = (key: string) => path.join(values.out, key);
     // a re-run replaces the earlier outputs: no stale result.json beside a new error.json
     // (only these names: the folder may hold anything else)
@@ -104,14 +104,18 @@ async function analyzeCommand(args: string[]): Promise<void> {
     try {
       // type and LESION_MAX_BYTES checked before anything is read; a FIFO is never opened
       bytes = await readInput(file, config.maxBytes);
-      const result = await writeAnalysisOutputs(sink, keys, await analyzer.analyze(bytes, { id, key: file }));
+      const result = await writeAnalysisOutputs(
+        sink,
+        keys,
+        await analyzer.analyze(bytes, { id: imageId, key: file }),
+      );
       results.push(result);
       rows.push(resultRow(result, out(keys.mask)));
     } catch (e) {
       if (!isLesionError(e)) throw e;
       rejected++;
       const error = errorResult(
-        { id, bucket: null, key: file, bytes: bytes?.length ?? null },
+        { id: imageId, bucket: null, key: file, bytes: bytes?.length ?? null },
         { code: e.code, message: e.message, retryable: e.retryable }, // true: run it again
         analyzer.modelInfo,
       );

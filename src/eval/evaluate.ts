@@ -114,10 +114,10 @@ export interface EvaluationResult {
 
 /**
  * Evaluation stopped on one image: the predictor failed or broke its contract (mask missing, of
- * the wrong size or not 0/1; a probability outside [0, 1]). `details.imageId` names the image.
+ * the wrong size or not 0/1; a probability outside [0, 1]). `details.sampleId` names the image.
  *
  * @example
- * catch (e) { if (e instanceof EvaluationError) console.error(e.details.imageId, e.message) }
+ * catch (e) { if (e instanceof EvaluationError) console.error(e.details.sampleId, e.message) }
  */
 export class EvaluationError extends LesionError {
   readonly retryable = false;
@@ -222,7 +222,7 @@ async function evaluateSample(sample: EvalSample, predictor: Predictor): Promise
     throw new EvaluationError(
       isLesionError(cause) ? cause.code : ErrorCode.INFERENCE_FAILED,
       `prediction failed for ${sample.id}: ${messageOf(cause)}`,
-      { cause, details: { imageId: sample.id, imagePath: sample.imagePath } },
+      { cause, details: { sampleId: sample.id, imagePath: sample.imagePath } },
     );
   }
   const probabilities = checkProbabilities(sample, prediction.probabilities);
@@ -292,7 +292,7 @@ function contractError(sample: EvalSample, problem: string): EvaluationError {
     ErrorCode.CONTRACT_MISMATCH,
     `predictor broke its contract on ${sample.id}: ${problem}`,
     {
-      details: { imageId: sample.id, imagePath: sample.imagePath },
+      details: { sampleId: sample.id, imagePath: sample.imagePath },
     },
   );
 }

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { Plane } from '../processing/mask.js';
-import { binarize, outline, upsampleBinary } from '../processing/mask.js';
+import { binarize, MASK_THRESHOLD, outline, upsampleBinary } from '../processing/mask.js';
 import { encodeGreyPng } from './png.js';
 import type { RgbImage } from './decode.js';
 
@@ -11,7 +11,12 @@ export const OVERLAY_COLOUR = [0, 255, 96] as const;
  * The lesion mask PNG at the original resolution, in the ISIC ground-truth format (8-bit
  * greyscale, 0/255): probability bytes upsampled bilinearly and binarised at > threshold.
  */
-export function encodeMaskPng(prob: Plane, width: number, height: number, threshold = 128): Promise<Buffer> {
+export function encodeMaskPng(
+  prob: Plane,
+  width: number,
+  height: number,
+  threshold = MASK_THRESHOLD,
+): Promise<Buffer> {
   return encodeGreyPng(upsampleBinary(prob, width, height, threshold, 255));
 }
 
@@ -48,7 +53,7 @@ export async function encodeOverlayJpeg(preview: RgbImage, mask: Plane): Promise
  * Read a mask image (file path or bytes, any channel count) as a 0/1 plane: first channel,
  * binarised at > threshold (a grey PNG decodes to 3 channels unless one is extracted).
  */
-export async function readMaskPng(input: string | Uint8Array, threshold = 128): Promise<Plane> {
+export async function readMaskPng(input: string | Uint8Array, threshold = MASK_THRESHOLD): Promise<Plane> {
   const { data, info } = await sharp(input)
     .extractChannel(0)
     .raw({ depth: 'uchar' })

@@ -82,6 +82,7 @@ async function main(): Promise<void> {
       const problem = localKeyProblem(key);
       if (problem) {
         const error = errorResult(
+          // never uploaded: the row names the file as the user wrote it (its image id would be cut)
           { id: f, bucket: pipeline.bucket, key, bytes: null },
           {
             code: ErrorCode.KEY_REJECTED,

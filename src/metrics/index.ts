@@ -2,14 +2,14 @@
  * ISIC 2017 scoring: pure per-image segmentation scores and per-class classification scores.
  *
  * @example
- * import { binarize, confusionCounts, segmentationScores, rocAuc } from '../metrics/index.js';
- * segmentationScores(confusionCounts(binarize(predicted255), binarize(truth255))).jaccard;
+ * import { binarizeValues, confusionCounts, segmentationScores, rocAuc } from '../metrics/index.js';
+ * segmentationScores(confusionCounts(binarizeValues(predicted255), binarizeValues(truth255))).jaccard;
  * rocAuc([0.9, 0.1], [1, 0]); // 1
  */
 export {
   MASK_THRESHOLD,
   THRESHOLDED_JACCARD_CUTOFF,
-  binarize,
+  binarizeValues,
   confusionCounts,
   dice,
   jaccard,

@@ -13,7 +13,7 @@
  *
  * Pure functions, no I/O.
  */
-import { binarizeValues } from '../processing/mask.js';
+export { binarizeValues, MASK_THRESHOLD } from '../processing/mask.js';
 
 /** Pixel counts of one prediction against its ground truth. */
 export interface ConfusionCounts {
@@ -46,25 +46,12 @@ export interface SegmentationSummary {
   readonly specificity: number | null;
 }
 
-/** The ISIC binarisation threshold: a mask value strictly above it is foreground. */
-export const MASK_THRESHOLD = 128;
-
 /** The ISIC 2018 Part 1 cut-off: a per-image Jaccard below it counts as 0. */
 export const THRESHOLDED_JACCARD_CUTOFF = 0.65;
 
 /**
- * Map an 8-bit mask to 0/1: values strictly above `threshold` become 1.
- *
- * @example
- * binarize(Uint8Array.of(0, 128, 129, 255)); // Uint8Array [0, 0, 1, 1]
- */
-export function binarize(values: Uint8Array, threshold: number = MASK_THRESHOLD): Uint8Array {
-  return binarizeValues(values, threshold);
-}
-
-/**
  * Count TP/FP/FN/TN of a predicted 0/1 mask against a ground-truth 0/1 mask of the same size.
- * Binarise 0..255 masks with {@link binarize} first: any value other than 0 or 1 throws, so a
+ * Binarise 0..255 masks with `binarizeValues` first: any value other than 0 or 1 throws, so a
  * forgotten binarisation fails loudly instead of scoring anti-aliased edges as foreground.
  *
  * @throws RangeError when the lengths differ, a mask is empty, or a value is not 0 or 1.
@@ -89,7 +76,7 @@ export function confusionCounts(predicted: Uint8Array, truth: Uint8Array): Confu
     if (p > 1 || t > 1) {
       const where = p > 1 ? 'prediction' : 'ground truth';
       throw new RangeError(
-        `${where} value ${p > 1 ? p : t} at pixel ${i} is not 0 or 1; binarize() it first`,
+        `${where} value ${p > 1 ? p : t} at pixel ${i} is not 0 or 1; binarizeValues() it first`,
       );
     }
     if (t === 1) {

@@ -29,6 +29,7 @@ import { RESULT_SCHEMA_VERSION } from '../results/result.js';
 
 /** Where an analysed image came from (its output keys are set by whoever stores the outputs). */
 export interface AnalysisTarget {
+  /** The image id (result.json's `image.id`): `imageIdFromKey` of the upload, a file name in the CLI. */
   readonly id: string;
   readonly bucket?: string | null;
   readonly key?: string | null;

@@ -37,13 +37,21 @@ export function logitsToProbabilityBytes(logits: Float32Array, kind: 'logits' | 
   return out;
 }
 
+/** The ISIC binarisation threshold: a 0..255 mask value strictly above it is foreground. */
+export const MASK_THRESHOLD = 128;
+
 /** Binary 0/1 plane: value > threshold (ISIC: > 128 on 0..255). */
-export function binarize(plane: Plane, threshold = 128): Plane {
+export function binarize(plane: Plane, threshold = MASK_THRESHOLD): Plane {
   return { data: binarizeValues(plane.data, threshold), width: plane.width, height: plane.height };
 }
 
-/** 1 where a value is above the threshold, else 0. */
-export function binarizeValues(values: Uint8Array, threshold = 128): Uint8Array {
+/**
+ * 1 where a value is above the threshold, else 0: the one binarisation (serving, scoring, eval).
+ *
+ * @example
+ * binarizeValues(Uint8Array.of(0, 128, 129, 255)); // Uint8Array [0, 0, 1, 1]
+ */
+export function binarizeValues(values: Uint8Array, threshold = MASK_THRESHOLD): Uint8Array {
   const out = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = values[i]! > threshold ? 1 : 0;
   return out;
@@ -147,7 +155,7 @@ export function fillHoles(mask: Plane): Plane {
  * drop to 0, filled holes rise to 255. Upsampling this plane keeps smooth edges that
  * upsampling the binary mask would lose.
  */
-export function constrainProbabilities(prob: Plane, cleaned: Plane, threshold = 128): Plane {
+export function constrainProbabilities(prob: Plane, cleaned: Plane, threshold = MASK_THRESHOLD): Plane {
   const out = new Uint8Array(prob.data.length);
   for (let i = 0; i < out.length; i++) {
     const p = prob.data[i]!;
@@ -304,7 +312,13 @@ function bilinearTaps(src: number, dst: number): { lo: Int32Array; frac: Float32
  * @example
  * upsampleBinary({ data: Uint8Array.of(0, 255), width: 2, height: 1 }, 4, 1, 128).data // 0,0,1,1
  */
-export function upsampleBinary(prob: Plane, width: number, height: number, threshold = 128, on = 1): Plane {
+export function upsampleBinary(
+  prob: Plane,
+  width: number,
+  height: number,
+  threshold = MASK_THRESHOLD,
+  on = 1,
+): Plane {
   const { data: src, width: sw, height: sh } = prob;
   const out = new Uint8Array(width * height);
   const xs = bilinearTaps(sw, width);

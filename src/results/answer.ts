@@ -5,8 +5,12 @@ import type { ObjectStore } from '../storage/s3.js';
 import { EVENT_SOURCE, type CompletionEvent } from './completion-event.js';
 import type { ResultKeys } from './keys.js';
 
-/** Metadata on every result object and on the event marker: the upload version it belongs to. */
-export const SOURCE_ETAG_METADATA = 'source-etag';
+/**
+ * Metadata on every result object and on the event marker: the ETag of the upload version it
+ * belongs to. The name in code is the upload's ETag everywhere (`uploadETag`, as in the event);
+ * the stored key keeps its original spelling, `source-etag`, which existing outputs carry.
+ */
+export const UPLOAD_ETAG_METADATA = 'source-etag';
 
 /**
  * Metadata on an error.json written because a transient failure outlasted every delivery
@@ -27,7 +31,7 @@ interface StoredOutput {
  * shown (a gave-up error.json included: it says "retry", and a later success replaces it).
  */
 export function answersUploadVersion(stored: StoredOutput | null, uploadETag: string): boolean {
-  return stored !== null && stored.metadata[SOURCE_ETAG_METADATA] === uploadETag;
+  return stored !== null && stored.metadata[UPLOAD_ETAG_METADATA] === uploadETag;
 }
 
 /** Whether it answers this upload version for good: a gave-up error.json does not (a redrive retries). */
@@ -88,6 +92,6 @@ export async function publishAndMark(
     eventMarkerKey(t.keys),
     JSON.stringify(marker, null, 2) + '\n',
     'application/json',
-    { [SOURCE_ETAG_METADATA]: t.uploadETag },
+    { [UPLOAD_ETAG_METADATA]: t.uploadETag },
   );
 }

@@ -4,13 +4,13 @@ import { ErrorCode, InputError } from '../errors.js';
 const SAFE_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
 /**
- * Longest result id, and longest segment of one. S3 keys hold at most 1,024 bytes: an id of at
+ * Longest image id, and longest segment of one. S3 keys hold at most 1,024 bytes: an id of at
  * most 512 ASCII characters leaves room for any results prefix up to MAX_RESULTS_PREFIX_BYTES
  * and the longest output name. A segment of at most 200 stays a valid file name (255 bytes) in
  * the local S3 server's storage and in the local run's --out folder.
  */
-export const MAX_ID_LENGTH = 512;
-export const MAX_ID_SEGMENT_LENGTH = 200;
+export const MAX_IMAGE_ID_LENGTH = 512;
+export const MAX_IMAGE_ID_SEGMENT_LENGTH = 200;
 /** Longest results prefix (bytes) the configuration accepts: prefix + id + '/' + name <= 1,024. */
 export const MAX_RESULTS_PREFIX_BYTES = 256;
 
@@ -22,24 +22,25 @@ const hashOf = (key: string, hexDigits: number) =>
  * cut to leave room, then '~' and 16 hex digits (64 bits) of the full key's hash. The 16-digit
  * suffix sets it apart from a changed id ('~' + 10 digits) and from a kept one (no '~').
  */
-function shortenedId(segments: readonly string[], key: string): string {
+function shortenedImageId(segments: readonly string[], key: string): string {
   const suffix = `~${hashOf(key, 16)}`;
   const head = segments
-    .map((s) => s.slice(0, MAX_ID_SEGMENT_LENGTH - suffix.length))
+    .map((s) => s.slice(0, MAX_IMAGE_ID_SEGMENT_LENGTH - suffix.length))
     .join('/')
-    .slice(0, MAX_ID_LENGTH - suffix.length)
+    .slice(0, MAX_IMAGE_ID_LENGTH - suffix.length)
     .split('/')
     .filter((s) => s !== '' && !/^\.+$/.test(s)); // a cut can leave '', '.' or '..'
   return `${head.length > 0 ? head.join('/') : '_'}${suffix}`;
 }
 
 /**
- * Stable result id for an upload key: the key below the uploads prefix with each path segment
+ * The image id of an upload key (result.json's `image.id`, the event's `imageId`), which names
+ * the folder of the upload's outputs: the key below the uploads prefix with each path segment
  * reduced to [A-Za-z0-9._-]; '.'/'..' segments are replaced. When anything had to change, '~' and
  * a hash of the original key are appended, so two different keys can never share results: a
  * key kept as it is has no '~' (not a safe character), so it cannot look like a changed one.
- * An id longer than MAX_ID_LENGTH (or with a segment over MAX_ID_SEGMENT_LENGTH) is shortened
- * to its head + '~' + a 16-digit hash, so every result key fits S3's 1,024 bytes.
+ * An id longer than MAX_IMAGE_ID_LENGTH (or with a segment over MAX_IMAGE_ID_SEGMENT_LENGTH) is
+ * shortened to its head + '~' + a 16-digit hash, so every result key fits S3's 1,024 bytes.
  *
  * @example
  * imageIdFromKey('uploads/clinic 1/ISIC_1.jpg', 'uploads/') // 'clinic_1/ISIC_1.jpg~3f2a9c1b0d'
@@ -72,10 +73,12 @@ export function imageIdFromKey(key: string, uploadsPrefix: string): string {
         .replace(/^\.+/, '_');
       return cleaned.slice(0, 100);
     });
-  let id = segments.join('/');
-  if (changed) id += '~' + hashOf(key, 10);
-  const fits = id.length <= MAX_ID_LENGTH && id.split('/').every((s) => s.length <= MAX_ID_SEGMENT_LENGTH);
-  return fits ? id : shortenedId(segments, key);
+  let imageId = segments.join('/');
+  if (changed) imageId += '~' + hashOf(key, 10);
+  const fits =
+    imageId.length <= MAX_IMAGE_ID_LENGTH &&
+    imageId.split('/').every((s) => s.length <= MAX_IMAGE_ID_SEGMENT_LENGTH);
+  return fits ? imageId : shortenedImageId(segments, key);
 }
 
 /**
@@ -106,9 +109,9 @@ export const RESULT_CONTENT_TYPES = {
   fhir: 'application/fhir+json',
 } as const satisfies Record<Exclude<keyof ResultKeys, 'prefix'>, string>;
 
-/** Where the outputs of one upload go: results/<id>/... */
-export function resultKeys(id: string, resultsPrefix: string): ResultKeys {
-  const prefix = `${resultsPrefix}${id}/`;
+/** Where the outputs of one upload go: results/<image id>/... */
+export function resultKeys(imageId: string, resultsPrefix: string): ResultKeys {
+  const prefix = `${resultsPrefix}${imageId}/`;
   return {
     prefix,
     mask: `${prefix}mask.png`,

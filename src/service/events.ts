@@ -17,7 +17,8 @@ export interface UploadRef {
   /** Decoded key (S3 events URL-encode keys). */
   readonly key: string;
   readonly size: number | null;
-  readonly eTag: string | null;
+  /** ETag of the uploaded version (the notification's `eTag`): the version the answer must name. */
+  readonly uploadETag: string | null;
 }
 
 interface S3NotificationRecord {
@@ -66,7 +67,7 @@ export function parseS3Notification(body: string): UploadRef[] {
       bucket,
       key,
       size: typeof r.s3?.object?.size === 'number' ? r.s3.object.size : null,
-      eTag: typeof r.s3?.object?.eTag === 'string' ? r.s3.object.eTag : null,
+      uploadETag: typeof r.s3?.object?.eTag === 'string' ? r.s3.object.eTag : null,
     });
   }
   return refs;

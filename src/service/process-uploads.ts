@@ -6,7 +6,7 @@ import {
   GAVE_UP_METADATA,
   isFinalAnswer,
   publishAndMark,
-  SOURCE_ETAG_METADATA,
+  UPLOAD_ETAG_METADATA,
   type EventPublisher,
 } from '../results/answer.js';
 import { completionEvent, type CompletionEvent } from '../results/completion-event.js';
@@ -48,9 +48,9 @@ export interface ProcessDeps {
 interface Prepared {
   readonly ref: UploadRef;
   readonly keys: ResultKeys;
-  readonly id: string;
+  readonly imageId: string;
   readonly resultsBucket: string;
-  readonly eTag: string;
+  readonly uploadETag: string;
   bytes?: Buffer;
   error?: LesionError;
 }
@@ -61,11 +61,14 @@ export function uploadIdentity(ref: UploadRef): string {
 }
 
 /** Where an upload's outputs go. Throws KEY_REJECTED for a key that is not an upload. */
-function placement(ref: UploadRef, config: LesionConfig): Pick<Prepared, 'id' | 'keys' | 'resultsBucket'> {
-  const id = imageIdFromKey(ref.key, config.uploadsPrefix);
+function placement(
+  ref: UploadRef,
+  config: LesionConfig,
+): Pick<Prepared, 'imageId' | 'keys' | 'resultsBucket'> {
+  const imageId = imageIdFromKey(ref.key, config.uploadsPrefix);
   return {
-    id,
-    keys: resultKeys(id, config.resultsPrefix),
+    imageId,
+    keys: resultKeys(imageId, config.resultsPrefix),
     resultsBucket: config.resultsBucket || ref.bucket,
   };
 }
@@ -81,7 +84,7 @@ async function prepare(ref: UploadRef, deps: ProcessDeps): Promise<Prepared | Up
   }
   const { keys, resultsBucket } = place;
   const head = await store.head(ref.bucket, ref.key);
-  const base = { ref, ...place, eTag: head?.eTag ?? ref.eTag ?? 'missing' };
+  const base = { ref, ...place, uploadETag: head?.eTag ?? ref.uploadETag ?? 'missing' };
   // A result (or error) already written for this exact upload version: a redelivery. It is a
   // duplicate only once its event was published too; otherwise the event is still owed.
   for (const [status, key] of [
@@ -89,9 +92,9 @@ async function prepare(ref: UploadRef, deps: ProcessDeps): Promise<Prepared | Up
     ['error', keys.error],
   ] as const) {
     // a gave-up error.json is not final: a redrive after giving up tries again
-    if (!isFinalAnswer(await store.head(resultsBucket, key), base.eTag)) continue;
+    if (!isFinalAnswer(await store.head(resultsBucket, key), base.uploadETag)) continue;
     const { publisher } = deps;
-    const target = { store, bucket: resultsBucket, keys, uploadETag: base.eTag };
+    const target = { store, bucket: resultsBucket, keys, uploadETag: base.uploadETag };
     if (!publisher || (await eventAlreadyPublished(target))) return { status: 'duplicate', ref, keys };
     const recovered = await recoverEvent(status, key, base, deps);
     if (!recovered) break; // stored output unreadable: analyse again and overwrite it
@@ -146,7 +149,7 @@ async function recoverEvent(
         status,
         result,
         keys: p.keys,
-        uploadETag: p.eTag,
+        uploadETag: p.uploadETag,
         resultsBucket: p.resultsBucket,
       }),
       outcome: { status, result, ...common },
@@ -159,7 +162,7 @@ async function recoverEvent(
         status,
         error,
         keys: p.keys,
-        uploadETag: p.eTag,
+        uploadETag: p.uploadETag,
         resultsBucket: p.resultsBucket,
       }),
       outcome: { status, error, ...common },
@@ -175,7 +178,7 @@ async function announce(p: Prepared, event: CompletionEvent, deps: ProcessDeps):
     store: deps.store,
     bucket: p.resultsBucket,
     keys: p.keys,
-    uploadETag: p.eTag,
+    uploadETag: p.uploadETag,
   });
 }
 
@@ -186,7 +189,7 @@ async function writeError(
   gaveUp?: { attempts: number },
 ): Promise<UploadOutcome> {
   const error = errorResult(
-    { id: p.id, bucket: p.ref.bucket, key: p.ref.key, bytes: p.bytes?.length ?? null },
+    { id: p.imageId, bucket: p.ref.bucket, key: p.ref.key, bytes: p.bytes?.length ?? null },
     gaveUp
       ? {
           code: e.code,
@@ -201,7 +204,7 @@ async function writeError(
     deps.analyzer.modelInfo,
   );
   const sink = objectStoreSink(deps.store, p.resultsBucket, {
-    [SOURCE_ETAG_METADATA]: p.eTag,
+    [UPLOAD_ETAG_METADATA]: p.uploadETag,
     ...(gaveUp ? { [GAVE_UP_METADATA]: 'true' } : {}),
   });
   await writeErrorOutput(sink, p.keys, error);
@@ -209,7 +212,7 @@ async function writeError(
     status: 'error',
     error,
     keys: p.keys,
-    uploadETag: p.eTag,
+    uploadETag: p.uploadETag,
     resultsBucket: p.resultsBucket,
   });
   // Giving up publishes without the marker: a marker would make the final answer's event,
@@ -221,7 +224,7 @@ async function writeError(
 
 /** The outputs (see `writeAnalysisOutputs`), then the event, then its marker (see `publishAndMark`). */
 async function writeAnalysis(p: Prepared, a: LesionAnalysis, deps: ProcessDeps): Promise<UploadOutcome> {
-  const sink = objectStoreSink(deps.store, p.resultsBucket, { [SOURCE_ETAG_METADATA]: p.eTag });
+  const sink = objectStoreSink(deps.store, p.resultsBucket, { [UPLOAD_ETAG_METADATA]: p.uploadETag });
   const result = await writeAnalysisOutputs(sink, p.keys, a);
   await announce(
     p,
@@ -229,7 +232,7 @@ async function writeAnalysis(p: Prepared, a: LesionAnalysis, deps: ProcessDeps):
       status: 'ok',
       result,
       keys: p.keys,
-      uploadETag: p.eTag,
+      uploadETag: p.uploadETag,
       resultsBucket: p.resultsBucket,
     }),
     deps,
@@ -255,11 +258,11 @@ export async function giveUp(
   const { config, store } = deps;
   const place = placement(ref, config);
   // the version this message is about: a newer upload under the same key has its own message
-  const eTag = ref.eTag || (await store.head(ref.bucket, ref.key))?.eTag || 'missing';
+  const uploadETag = ref.uploadETag || (await store.head(ref.bucket, ref.key))?.eTag || 'missing';
   for (const key of [place.keys.result, place.keys.error]) {
-    if (isFinalAnswer(await store.head(place.resultsBucket, key), eTag)) return null;
+    if (isFinalAnswer(await store.head(place.resultsBucket, key), uploadETag)) return null;
   }
-  return writeError({ ref, ...place, eTag }, e, deps, { attempts });
+  return writeError({ ref, ...place, uploadETag }, e, deps, { attempts });
 }
 
 /**
@@ -317,26 +320,26 @@ async function processDistinctUploads(
     }),
   );
   ready.sort((a, b) => a.idx - b.idx);
-  const toAnalyse = ready.filter((r) => !r.p.error);
+  const toAnalyze = ready.filter((r) => !r.p.error);
   let analyses: (LesionAnalysis | LesionError)[] = [];
   try {
     analyses = await deps.analyzer.analyzeBatch(
-      toAnalyse.map(({ p }) => ({
+      toAnalyze.map(({ p }) => ({
         bytes: p.bytes!,
-        target: { id: p.id, bucket: p.ref.bucket, key: p.ref.key },
+        target: { id: p.imageId, bucket: p.ref.bucket, key: p.ref.key },
       })),
     );
   } catch (e) {
     if (!isLesionError(e)) throw e;
-    for (const r of toAnalyse) out[r.idx] = e; // inference failed for the whole batch: retry all
+    for (const r of toAnalyze) out[r.idx] = e; // inference failed for the whole batch: retry all
     analyses = [];
   }
-  const analysed = new Map(toAnalyse.map((r, j) => [r.idx, analyses[j]]));
+  const analyzed = new Map(toAnalyze.map((r, j) => [r.idx, analyses[j]]));
   await Promise.all(
     ready.map(async ({ idx, p }) => {
       if (out[idx]) return;
       try {
-        const a = p.error ?? analysed.get(idx);
+        const a = p.error ?? analyzed.get(idx);
         if (!a) return;
         if (a instanceof Error) out[idx] = a.retryable ? a : await writeError(p, a, deps);
         else out[idx] = await writeAnalysis(p, a, deps);

@@ -1,6 +1,6 @@
 // Completion-event publishers: EventBridge in AWS, memory (and the terminal) in local runs and tests.
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { StorageError } from '../errors.js';
+import { MessagingError } from '../errors.js';
 import type { EventPublisher } from '../results/answer.js';
 import { EVENT_SOURCE, type CompletionEvent } from '../results/completion-event.js';
 
@@ -31,10 +31,10 @@ export class EventBridgePublisher implements EventPublisher {
       );
       failed = r.FailedEntryCount ?? 0;
     } catch (cause) {
-      throw new StorageError(`EventBridge PutEvents to ${this.busName} failed`, { cause });
+      throw new MessagingError(`EventBridge PutEvents to ${this.busName} failed`, { cause });
     }
     if (failed > 0)
-      throw new StorageError(`EventBridge rejected the ${event.detailType} event on ${this.busName}`);
+      throw new MessagingError(`EventBridge rejected the ${event.detailType} event on ${this.busName}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { StorageError } from '../errors.js';
+import { MessagingError } from '../errors.js';
 import { receiveCountOf } from './sqs-batch.js';
 import type { MessageQueue } from './worker.js';
 
@@ -28,7 +28,7 @@ export class SqsMessageQueue implements MessageQueue {
         receiptHandle: m.ReceiptHandle!,
       }));
     } catch (cause) {
-      throw new StorageError('SQS ReceiveMessage failed', { cause });
+      throw new MessagingError('SQS ReceiveMessage failed', { cause });
     }
   }
 
@@ -44,7 +44,7 @@ export class SqsMessageQueue implements MessageQueue {
         );
       } catch (cause) {
         // not deleted = redelivered later; idempotent writes make that harmless
-        throw new StorageError('SQS DeleteMessageBatch failed', { cause });
+        throw new MessagingError('SQS DeleteMessageBatch failed', { cause });
       }
     }
   }

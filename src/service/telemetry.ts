@@ -3,14 +3,37 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { BatchObserver } from './sqs-batch.js';
 
+/**
+ * The CloudWatch metrics (EMF, namespace POWERTOOLS_METRICS_NAMESPACE, default `LesionMtl`). Their
+ * names are public: dashboards and alarms use them, and cdk/README.md lists them (a test checks).
+ * One spelling, as in every identifier here: `analyze`. `ImagesAnalyzed` was `ImagesAnalysed`
+ * until 2026-12-04.
+ */
+export const MetricName = {
+  IMAGES_ANALYZED: 'ImagesAnalyzed',
+  ANALYSIS_LATENCY: 'AnalysisLatency',
+  IMAGES_REJECTED: 'ImagesRejected',
+  DUPLICATE_DELIVERIES: 'DuplicateDeliveries',
+  TRANSIENT_FAILURES: 'TransientFailures',
+  GAVE_UP_UPLOADS: 'GaveUpUploads',
+  GIVE_UP_FAILURES: 'GiveUpFailures',
+  MALFORMED_MESSAGES: 'MalformedMessages',
+  /** Lambda only: messages handed back to SQS in one invocation. */
+  RETRIED_MESSAGES: 'RetriedMessages',
+  /** GPU worker only, per batch. */
+  BATCH_SIZE: 'BatchSize',
+  WORKER_IMAGES_PER_SECOND: 'WorkerImagesPerSecond',
+  QUEUE_AGE_AT_PICKUP: 'QueueAgeAtPickup',
+} as const;
+
 /** Structured logs + metrics for each outcome: keys, codes and timings only (no bytes, no URLs). */
 export function observeWith(logger: Logger, metrics: Metrics): BatchObserver {
   return {
     onOutcome(messageId, o) {
       if (o.status === 'ok') {
-        metrics.addMetric('ImagesAnalysed', MetricUnit.Count, 1);
-        metrics.addMetric('AnalysisLatency', MetricUnit.Milliseconds, o.result.timingsMs.total);
-        logger.info('analysed', {
+        metrics.addMetric(MetricName.IMAGES_ANALYZED, MetricUnit.Count, 1);
+        metrics.addMetric(MetricName.ANALYSIS_LATENCY, MetricUnit.Milliseconds, o.result.timingsMs.total);
+        logger.info('analyzed', {
           messageId,
           key: o.ref.key,
           result: o.keys.result,
@@ -18,7 +41,7 @@ export function observeWith(logger: Logger, metrics: Metrics): BatchObserver {
           timingsMs: o.result.timingsMs,
         });
       } else if (o.status === 'error') {
-        metrics.addMetric('ImagesRejected', MetricUnit.Count, 1);
+        metrics.addMetric(MetricName.IMAGES_REJECTED, MetricUnit.Count, 1);
         logger.warn('rejected upload', {
           messageId,
           key: o.ref.key,
@@ -26,14 +49,14 @@ export function observeWith(logger: Logger, metrics: Metrics): BatchObserver {
           errorKey: o.keys?.error,
         });
       } else if (o.status === 'duplicate') {
-        metrics.addMetric('DuplicateDeliveries', MetricUnit.Count, 1);
+        metrics.addMetric(MetricName.DUPLICATE_DELIVERIES, MetricUnit.Count, 1);
         logger.info('duplicate delivery skipped', { messageId, key: o.ref.key });
       } else {
         logger.warn('ignored record', { messageId, key: o.ref.key, reason: o.reason });
       }
     },
     onRetry(messageId, e) {
-      metrics.addMetric('TransientFailures', MetricUnit.Count, 1);
+      metrics.addMetric(MetricName.TRANSIENT_FAILURES, MetricUnit.Count, 1);
       logger.error('transient failure, message will be retried', {
         messageId,
         code: e.code,
@@ -42,7 +65,7 @@ export function observeWith(logger: Logger, metrics: Metrics): BatchObserver {
       });
     },
     onGaveUp(messageId, o) {
-      metrics.addMetric('GaveUpUploads', MetricUnit.Count, 1);
+      metrics.addMetric(MetricName.GAVE_UP_UPLOADS, MetricUnit.Count, 1);
       logger.error('last delivery failed: upload answered with a retryable error, message dead-lettered', {
         messageId,
         key: o.ref.key,
@@ -50,7 +73,7 @@ export function observeWith(logger: Logger, metrics: Metrics): BatchObserver {
       });
     },
     onGiveUpFailed(messageId, e) {
-      metrics.addMetric('GiveUpFailures', MetricUnit.Count, 1);
+      metrics.addMetric(MetricName.GIVE_UP_FAILURES, MetricUnit.Count, 1);
       logger.error('last delivery failed and could not be answered: the upload stays pending', {
         messageId,
         code: e.code,
@@ -58,7 +81,7 @@ export function observeWith(logger: Logger, metrics: Metrics): BatchObserver {
       });
     },
     onDropped(messageId, e) {
-      metrics.addMetric('MalformedMessages', MetricUnit.Count, 1);
+      metrics.addMetric(MetricName.MALFORMED_MESSAGES, MetricUnit.Count, 1);
       logger.error('malformed message dropped', { messageId, error: e.message });
     },
   };

@@ -29,7 +29,7 @@ export interface WorkerOptions {
 export interface BatchStats {
   readonly messages: number;
   /** Uploads answered with a result (analysed) or an error.json (rejected). */
-  readonly analysed: number;
+  readonly analyzed: number;
   readonly rejected: number;
   /** Messages left on the queue for a retry (transient failures). */
   readonly retried: number;
@@ -86,7 +86,7 @@ export function batchStats(input: {
   const answered = ok.length + rejected;
   return {
     messages: input.messages.length,
-    analysed: ok.length,
+    analyzed: ok.length,
     rejected,
     retried: input.retried,
     ms: {

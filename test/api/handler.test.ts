@@ -11,7 +11,7 @@ import type { ApiRequest } from '../../src/api/types.js';
 import { loadConfig } from '../../src/config.js';
 import { StorageError } from '../../src/errors.js';
 import { startLocalS3, type LocalS3 } from '../../src/local/s3-server.js';
-import { SOURCE_ETAG_METADATA } from '../../src/results/answer.js';
+import { UPLOAD_ETAG_METADATA } from '../../src/results/answer.js';
 import { errorResult, okResult } from '../service/fixtures.js';
 import { presignedSignatureMatches } from './sigv4.js';
 
@@ -29,7 +29,7 @@ describe('handleApiRequest', () => {
     deps = {
       storage: new S3AnalysisStorage(s3.client),
       config: apiConfigFrom(loadConfig({}, { maxBytes: 1_000_000 }), s3.bucket),
-      newId: () => ID,
+      newAnalysisId: () => ID,
       now: () => NOW,
     };
   });
@@ -222,7 +222,7 @@ describe('handleApiRequest', () => {
       // Prepare: alice's upload with a completed result
       const eTag = await upload(`uploads/${id}.jpg`, 'image');
       await put(`results/${id}.jpg/result.json`, JSON.stringify(okResult(`${id}.jpg`)), {
-        [SOURCE_ETAG_METADATA]: eTag,
+        [UPLOAD_ETAG_METADATA]: eTag,
       });
 
       // Act
@@ -306,7 +306,7 @@ describe('handleApiRequest', () => {
       // Prepare
       const eTag = await upload(`uploads/${id}.jpg`, 'image v2');
       await put(`results/${id}.jpg/result.json`, JSON.stringify(okResult(`${id}.jpg`)), {
-        [SOURCE_ETAG_METADATA]: eTag,
+        [UPLOAD_ETAG_METADATA]: eTag,
       });
 
       // Act
@@ -330,7 +330,7 @@ describe('handleApiRequest', () => {
       // Prepare: result.json belongs to the previous upload version
       const eTag = await upload(`uploads/${id}.jpg`, 'image v2');
       await put(`results/${id}.jpg/result.json`, JSON.stringify(okResult(`${id}.jpg`)), {
-        [SOURCE_ETAG_METADATA]: eTag,
+        [UPLOAD_ETAG_METADATA]: eTag,
       });
       await upload(`uploads/${id}.jpg`, 'image v3');
 
@@ -346,7 +346,7 @@ describe('handleApiRequest', () => {
       const failedId = 'c3d4e5f6-0000-4000-8000-00000000000b';
       const eTag = await upload(`uploads/${failedId}.png`, 'not an image');
       await put(`results/${failedId}.png/error.json`, JSON.stringify(errorResult(`${failedId}.png`)), {
-        [SOURCE_ETAG_METADATA]: eTag,
+        [UPLOAD_ETAG_METADATA]: eTag,
       });
 
       // Act
@@ -378,7 +378,7 @@ describe('handleApiRequest', () => {
       const id = randomUUID();
       const eTag = await upload(`uploads/${id}.jpg`, 'image');
       await put(`results/${id}.jpg/result.json`, JSON.stringify(okResult(`${id}.jpg`)), {
-        [SOURCE_ETAG_METADATA]: eTag,
+        [UPLOAD_ETAG_METADATA]: eTag,
       });
 
       // Act

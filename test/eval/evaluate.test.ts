@@ -247,7 +247,7 @@ describe('evaluateDataset on a synthetic dataset', () => {
     };
     const error = await evaluateDataset(dataset, predictor, { concurrency: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EvaluationError);
-    expect((error as EvaluationError).details.imageId).toBe('ISIC_0000001');
+    expect((error as EvaluationError).details.sampleId).toBe('ISIC_0000001');
     expect((error as EvaluationError).message).toBe('prediction failed for ISIC_0000001: session closed');
   });
 

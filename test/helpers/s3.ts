@@ -67,7 +67,7 @@ export async function headOrNull(
 }
 
 /** Keys of `listAll` grouped by the result id (results/<id>/<name> → id → names). */
-export function resultsById(keys: readonly string[], resultsPrefix: string): Map<string, string[]> {
+export function resultsByImageId(keys: readonly string[], resultsPrefix: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const k of keys) {
     if (!k.startsWith(resultsPrefix)) continue;

@@ -5,7 +5,14 @@ import { resultKeys } from '../../src/results/keys.js';
 import { FaultyStore } from '../helpers/faults.js';
 import { rawPng, readSamples } from '../helpers/images.js';
 import { createTestAnalyzer } from '../helpers/model.js';
-import { getBytes, getJson, headOrNull, listAll, resultsById, type ListedObject } from '../helpers/s3.js';
+import {
+  getBytes,
+  getJson,
+  headOrNull,
+  listAll,
+  resultsByImageId,
+  type ListedObject,
+} from '../helpers/s3.js';
 import { resultSchemaErrors } from '../helpers/schema.js';
 import sharp from 'sharp';
 
@@ -56,7 +63,7 @@ describe('LocalPipeline end to end (s3rver on 127.0.0.1, real model)', () => {
   });
 
   it('writes mask.png, overlay.jpg, result.json and report.fhir.json under results/<id>/', async () => {
-    const byId = resultsById(
+    const byId = resultsByImageId(
       before.map((o) => o.key),
       'results/',
     );

@@ -1,7 +1,7 @@
 import {
   ErrorCode,
   InferenceError,
-  StorageError,
+  MessagingError,
   type LesionError,
   type MessageError,
 } from '../../src/errors.js';
@@ -71,7 +71,7 @@ class FailingPublisher implements EventPublisher {
   async publish(event: CompletionEvent): Promise<void> {
     if (this.failures > 0) {
       this.failures--;
-      throw new StorageError('EventBridge PutEvents failed');
+      throw new MessagingError('EventBridge PutEvents failed');
     }
     this.events.push(event);
   }

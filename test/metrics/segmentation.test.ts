@@ -1,5 +1,5 @@
 import {
-  binarize,
+  binarizeValues,
   confusionCounts,
   dice,
   jaccard,
@@ -13,13 +13,13 @@ import {
 
 const u8 = (...values: number[]): Uint8Array => Uint8Array.from(values);
 
-describe('binarize', () => {
+describe('binarizeValues', () => {
   it('maps values strictly above 128 to 1 and the rest to 0', () => {
-    expect(binarize(u8(0, 1, 128, 129, 255))).toEqual(u8(0, 0, 0, 1, 1));
+    expect(binarizeValues(u8(0, 1, 128, 129, 255))).toEqual(u8(0, 0, 0, 1, 1));
   });
 
   it('uses a custom threshold when given one', () => {
-    expect(binarize(u8(0, 1, 2, 200), 1)).toEqual(u8(0, 0, 1, 1));
+    expect(binarizeValues(u8(0, 1, 2, 200), 1)).toEqual(u8(0, 0, 1, 1));
   });
 });
 

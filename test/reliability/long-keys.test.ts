@@ -13,7 +13,7 @@ import { imageIdFromKey, resultKeys } from '../../src/results/keys.js';
 import { FaultyStore, sdkError, storageFailure } from '../helpers/faults.js';
 import { readSamples } from '../helpers/images.js';
 import { createTestAnalyzer } from '../helpers/model.js';
-import { getJson, listAll, resultsById } from '../helpers/s3.js';
+import { getJson, listAll, resultsByImageId } from '../helpers/s3.js';
 import { resultSchemaErrors } from '../helpers/schema.js';
 
 const S3_MAX_KEY_BYTES = 1024;
@@ -88,7 +88,7 @@ describe('upload keys of 1,024 bytes of multi-byte UTF-8', () => {
     const ids = KEYS.map((k) => imageIdFromKey(k, 'uploads/'));
     expect(new Set(ids).size).toBe(KEYS.length);
     // every object under results/ belongs to one of these uploads and each set is complete
-    const byId = resultsById(listed, 'results/');
+    const byId = resultsByImageId(listed, 'results/');
     expect([...byId.keys()].sort()).toEqual([...ids].sort());
     for (const id of ids)
       expect(byId.get(id)).toEqual([

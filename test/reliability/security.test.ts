@@ -177,7 +177,7 @@ describe('observeWith logs keys, codes and timings, never image bytes', () => {
     // Assess: one line per outcome kind
     expect(logged.map((l) => [l.level, l.args[0]])).toEqual(
       expect.arrayContaining([
-        ['info', 'analysed'],
+        ['info', 'analyzed'],
         ['warn', 'rejected upload'],
         ['error', 'transient failure, message will be retried'],
         ['error', 'malformed message dropped'],

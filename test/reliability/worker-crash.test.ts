@@ -13,7 +13,7 @@ import { FaultyStore } from '../helpers/faults.js';
 import { fixtures, readSamples } from '../helpers/images.js';
 import { MemoryQueue } from '../helpers/memory-queue.js';
 import { createTestAnalyzer } from '../helpers/model.js';
-import { listAll, resultsById } from '../helpers/s3.js';
+import { listAll, resultsByImageId } from '../helpers/s3.js';
 import { s3NotificationBody } from '../helpers/sqs.js';
 
 let analyzer: LesionAnalyzer;
@@ -57,7 +57,7 @@ describe('QueueWorker killed mid-batch', () => {
     await expect(worker1.runOnce()).rejects.toThrow('simulated crash: worker killed');
     expect(dying.dead).toBe(true);
     expect(queue.inFlight).toBe(4); // nothing deleted: the batch will reappear
-    const partial = resultsById(
+    const partial = resultsByImageId(
       (await listAll(s3.client, s3.bucket, 'results/')).map((o) => o.key),
       'results/',
     );
@@ -76,7 +76,7 @@ describe('QueueWorker killed mid-batch', () => {
 
     // Assess: queue empty, nothing dead-lettered, one result (or error) and one event per upload
     expect([queue.visible, queue.inFlight, queue.deadLetters.length]).toEqual([0, 0, 0]);
-    const results = resultsById(
+    const results = resultsByImageId(
       (await listAll(s3.client, s3.bucket, 'results/')).map((o) => o.key),
       'results/',
     );

@@ -12,7 +12,7 @@ import { PACKAGE_ROOT } from '../../src/config.js';
 import { startLocalS3, type LocalS3 } from '../../src/local/s3-server.js';
 import { S3ObjectStore } from '../../src/storage/s3.js';
 import { fixtures, readSamples } from '../helpers/images.js';
-import { getBytes, listAll, resultsById } from '../helpers/s3.js';
+import { getBytes, listAll, resultsByImageId } from '../helpers/s3.js';
 import { s3NotificationBody } from '../helpers/sqs.js';
 import { LocalSqsServer } from '../helpers/sqs-server.js';
 
@@ -110,7 +110,7 @@ async function upload(prefix: string, n: number, sqs: LocalSqsServer): Promise<M
 
 async function resultNames(prefix: string): Promise<Map<string, string[]>> {
   const keys = (await listAll(s3.client, s3.bucket, `results/${prefix}-`)).map((o) => o.key);
-  return resultsById(keys, 'results/');
+  return resultsByImageId(keys, 'results/');
 }
 
 describe('GPU worker process (real process, shipped model, CPU provider)', () => {

@@ -4,14 +4,14 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../src/config.js';
-import { ErrorCode, InputError, StorageError, type LesionError } from '../../src/errors.js';
+import { ErrorCode, InputError, MessagingError, StorageError, type LesionError } from '../../src/errors.js';
 import { startLocalS3, type LocalS3 } from '../../src/local/s3-server.js';
 import type { LesionAnalysis, LesionAnalyzer } from '../../src/pipeline/analyzer.js';
 import type { UploadRef } from '../../src/service/events.js';
 import { processUploads, type UploadOutcome } from '../../src/service/process-uploads.js';
 import {
   eventMarkerKey,
-  SOURCE_ETAG_METADATA,
+  UPLOAD_ETAG_METADATA,
   type EventMarker,
   type EventPublisher,
 } from '../../src/results/answer.js';
@@ -50,7 +50,7 @@ class FlakyPublisher implements EventPublisher {
     this.attempted.push(event);
     if (this.failures > 0) {
       this.failures--;
-      throw new StorageError('EventBridge PutEvents to test-bus failed');
+      throw new MessagingError('EventBridge PutEvents to test-bus failed');
     }
     this.delivered.push(event);
   }
@@ -72,7 +72,7 @@ describe('completion events (exactly once per upload version)', () => {
   async function upload(body = `image bytes ${n}`, key = `uploads/case-${++n}.jpg`): Promise<UploadRef> {
     await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body }));
     const head = await store.head(s3.bucket, key);
-    return { bucket: s3.bucket, key, size: head!.size, eTag: head!.eTag };
+    return { bucket: s3.bucket, key, size: head!.size, uploadETag: head!.eTag };
   }
 
   const run = (ref: UploadRef, publisher?: EventPublisher, s: ObjectStore = store) =>
@@ -102,12 +102,12 @@ describe('completion events (exactly once per upload version)', () => {
     expect(publisher.events).toHaveLength(1);
     const m = await marker(ref);
     expect(m?.event).toEqual(publisher.events[0]);
-    expect((await store.head(s3.bucket, eventMarkerKey(keysOf(ref))))?.metadata[SOURCE_ETAG_METADATA]).toBe(
-      ref.eTag,
+    expect((await store.head(s3.bucket, eventMarkerKey(keysOf(ref))))?.metadata[UPLOAD_ETAG_METADATA]).toBe(
+      ref.uploadETag,
     );
     expect(publisher.events[0]!.detail).toMatchObject({
       imageId: ref.key.slice('uploads/'.length),
-      uploadETag: ref.eTag,
+      uploadETag: ref.uploadETag,
       resultsBucket: s3.bucket,
     });
   });
@@ -125,8 +125,8 @@ describe('completion events (exactly once per upload version)', () => {
     const third = await run(ref, publisher); // and now it is a plain duplicate
 
     // Assess
-    expect(first).toBeInstanceOf(StorageError);
-    expect(resultAfterFirst?.metadata[SOURCE_ETAG_METADATA]).toBe(ref.eTag);
+    expect(first).toBeInstanceOf(MessagingError);
+    expect(resultAfterFirst?.metadata[UPLOAD_ETAG_METADATA]).toBe(ref.uploadETag);
     expect(markerAfterFirst).toBeNull();
     expect(second).toMatchObject({ status: 'ok', eventRecovered: true });
     expect(third).toMatchObject({ status: 'duplicate' });
@@ -135,7 +135,7 @@ describe('completion events (exactly once per upload version)', () => {
     expect(event.detailType).toBe(DetailType.COMPLETED);
     expect(event.detail).toMatchObject({
       imageId: ref.key.slice('uploads/'.length),
-      uploadETag: ref.eTag,
+      uploadETag: ref.uploadETag,
       resultKeys: { result: keysOf(ref).result, fhir: keysOf(ref).fhir },
       probabilities: { melanoma: 0.734512, seborrheicKeratosis: 0.041 },
     });
@@ -155,8 +155,8 @@ describe('completion events (exactly once per upload version)', () => {
     for (let i = 0; i < 4; i++) outcomes.push(await run(ref, publisher));
 
     // Assess
-    expect(outcomes[0]).toBeInstanceOf(StorageError);
-    expect(outcomes[1]).toBeInstanceOf(StorageError);
+    expect(outcomes[0]).toBeInstanceOf(MessagingError);
+    expect(outcomes[1]).toBeInstanceOf(MessagingError);
     expect(outcomes[2]).toMatchObject({
       status: 'error',
       eventRecovered: true,
@@ -180,9 +180,9 @@ describe('completion events (exactly once per upload version)', () => {
 
     // Assess
     expect(outcome).toMatchObject({ status: 'ok' });
-    expect(publisher.events.map((e) => e.detail.uploadETag)).toEqual([v1.eTag, v2.eTag]);
+    expect(publisher.events.map((e) => e.detail.uploadETag)).toEqual([v1.uploadETag, v2.uploadETag]);
     expect(publisher.events[0]!.detail.eventId).not.toBe(publisher.events[1]!.detail.eventId);
-    expect((await marker(v2))?.event.detail.uploadETag).toBe(v2.eTag);
+    expect((await marker(v2))?.event.detail.uploadETag).toBe(v2.uploadETag);
   });
 
   it('re-sends with the same eventId when the marker write fails after a successful publish', async () => {
@@ -218,7 +218,7 @@ describe('completion events (exactly once per upload version)', () => {
     const ref = await upload();
     await run(ref, new FlakyPublisher(1));
     await store.put(s3.bucket, keysOf(ref).result, '{ not json', 'application/json', {
-      [SOURCE_ETAG_METADATA]: ref.eTag!,
+      [UPLOAD_ETAG_METADATA]: ref.uploadETag!,
     });
     const publisher = new MemoryPublisher();
 

@@ -17,6 +17,8 @@ from PIL import Image
 
 SPLITS = ("Training", "Validation", "Test_v2")
 CLASSES = ("melanoma", "seborrheic_keratosis")
+# ISIC binarisation: a 0..255 mask value strictly above it is lesion (src/processing/mask.ts MASK_THRESHOLD)
+MASK_THRESHOLD = 128
 
 
 @dataclass
@@ -37,22 +39,6 @@ def read_labels(csv_path: str) -> dict[str, np.ndarray]:
     return out
 
 
-def _load_rgb(path: str, size_hw: tuple[int, int]) -> np.ndarray:
-    img = Image.open(path).convert("RGB")
-    h, w = size_hw
-    if img.size != (w, h):
-        img = img.resize((w, h), Image.BILINEAR)
-    return np.asarray(img, dtype=np.uint8)
-
-
-def _load_mask(path: str, size_hw: tuple[int, int]) -> np.ndarray:
-    m = Image.open(path).convert("L")
-    h, w = size_hw
-    if m.size != (w, h):
-        m = m.resize((w, h), Image.NEAREST)
-    return (np.asarray(m) > 128).astype(np.uint8)
-
-
 def load_image_and_mask(img_path: str, mask_path: str, size_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """One image (RGB uint8) and its mask (0/1) at size_hw (H, W); a portrait image is rotated to
     landscape like src/processing does, so train and serve see the same geometry."""
@@ -66,7 +52,7 @@ def load_image_and_mask(img_path: str, mask_path: str, size_hw: tuple[int, int])
         rgb = np.asarray(Image.fromarray(rgb).resize((w, h), Image.BILINEAR))
     if m.shape[:2] != (h, w):
         m = np.asarray(Image.fromarray(m).resize((w, h), Image.NEAREST))
-    return rgb, (m > 128).astype(np.uint8)
+    return rgb, (m > MASK_THRESHOLD).astype(np.uint8)
 
 
 def load_split(

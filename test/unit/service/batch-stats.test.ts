@@ -2,7 +2,7 @@ import type { AnalysisResult, ErrorResult } from '../../../src/results/result.js
 import type { UploadOutcome } from '../../../src/service/process-uploads.js';
 import { batchStats } from '../../../src/service/worker.js';
 
-const ref = { bucket: 'b', key: 'uploads/x.jpg', size: 1, eTag: 'e' };
+const ref = { bucket: 'b', key: 'uploads/x.jpg', size: 1, uploadETag: 'e' };
 const ok = (decode: number, inference: number, postprocess: number, encode: number): UploadOutcome => ({
   status: 'ok',
   ref,
@@ -38,7 +38,7 @@ it('sums the stages over analysed uploads, attributes the rest to storage, and a
   // Ages 5000 and 2000 ms → max 5000, mean 3500. 3 answered in 520 ms → 5.8 per second.
   expect(stats).toEqual({
     messages: 3,
-    analysed: 2,
+    analyzed: 2,
     rejected: 1,
     retried: 1,
     ms: { receive: 100, process: 400, delete: 20, total: 520 },

@@ -15,8 +15,8 @@ describe('parseS3Notification', () => {
       Records: [record('uploads/a.jpg'), record('uploads/b.png', 'ObjectCreated:CompleteMultipartUpload')],
     });
     expect(parseS3Notification(body)).toEqual([
-      { bucket: 'lesion-uploads', key: 'uploads/a.jpg', size: 1234, eTag: 'abc123' },
-      { bucket: 'lesion-uploads', key: 'uploads/b.png', size: 1234, eTag: 'abc123' },
+      { bucket: 'lesion-uploads', key: 'uploads/a.jpg', size: 1234, uploadETag: 'abc123' },
+      { bucket: 'lesion-uploads', key: 'uploads/b.png', size: 1234, uploadETag: 'abc123' },
     ]);
   });
 
@@ -42,14 +42,14 @@ describe('parseS3Notification', () => {
     expect(parseS3Notification(body).map((r) => r.key)).toEqual(['uploads/ok.jpg']);
   });
 
-  it('reports a missing size or eTag as null', () => {
+  it('reports a missing size or ETag as null', () => {
     const r = record('uploads/a.jpg');
     const body = JSON.stringify({ Records: [{ ...r, s3: { ...r.s3, object: { key: 'uploads/a.jpg' } } }] });
     expect(parseS3Notification(body)[0]).toEqual({
       bucket: 'lesion-uploads',
       key: 'uploads/a.jpg',
       size: null,
-      eTag: null,
+      uploadETag: null,
     });
   });
 

@@ -4,7 +4,7 @@ import { EVENT_MARKER_NAME } from '../../../src/results/answer.js';
 import { decodeS3EventKey } from '../../../src/service/events.js';
 import {
   imageIdFromKey,
-  MAX_ID_LENGTH,
+  MAX_IMAGE_ID_LENGTH,
   MAX_RESULTS_PREFIX_BYTES,
   resultKeys,
 } from '../../../src/results/keys.js';
@@ -104,7 +104,7 @@ describe("imageIdFromKey on keys near S3's 1,024-byte limit", () => {
     expect(id).toBe(
       `${'a'.repeat(150)}/${'b'.repeat(150)}/${'c'.repeat(150)}/${'d'.repeat(42)}~${hash16(key)}`,
     );
-    expect(id.length).toBe(MAX_ID_LENGTH);
+    expect(id.length).toBe(MAX_IMAGE_ID_LENGTH);
   });
 
   it('cuts a segment longer than 200 characters to 183 + the 17-character suffix room', () => {
