@@ -16,12 +16,12 @@ export default {
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // test/images runs only from `npm run test:images`, after the images are built.
+  // test/container-images runs only from `npm run test:images`, after the images are built.
   testPathIgnorePatterns: [
     '/node_modules/',
     '/cdk.out/',
     '/test/load/',
-    ...(process.env.LESION_TEST_IMAGES ? [] : ['/test/images/']),
+    ...(process.env.LESION_TEST_IMAGES ? [] : ['/test/container-images/']),
   ],
   testTimeout: 60000,
   maxWorkers: 2,

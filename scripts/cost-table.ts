@@ -2,7 +2,7 @@
 // from the measured Lambda-core throughput (docs/load-test.json, `npm run test:load`), the GPU
 // task's throughput (an estimate until a GPU run measures it: cdk/capacity.ts), the stack's
 // defaults and public prices. `--write` puts the table into README.md and cdk/README.md between
-// the `cost-table` markers; test/cdk/cost-table.test.ts fails when they drift.
+// the `cost-table` markers; test/scripts/cost-table.test.ts fails when they drift.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,6 @@
 // `npx tsx scripts/env-table.ts [--write]`: the environment tables of README.md (the pipeline)
 // and docs/integration.md (the API function), rendered from src/config-reference.ts. `--write`
-// replaces them between their `env-table` markers; test/unit/env-table.test.ts fails on drift.
+// replaces them between their `env-table` markers; test/scripts/env-table.test.ts fails on drift.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { API_FUNCTION_ENV, PIPELINE_ENV, type EnvVariable } from '../src/config-reference.js';

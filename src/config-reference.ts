@@ -1,6 +1,6 @@
 // Every environment variable the project reads, with its default taken from the code and what it
 // means: the one definition that scripts/env-table.ts renders into README.md and
-// docs/integration.md (test/unit/env-table.test.ts fails when they drift). Not imported at run time.
+// docs/integration.md (test/scripts/env-table.test.ts fails when they drift). Not imported at run time.
 import { API_ENV, DEFAULT_DOWNLOAD_URL_TTL_SECONDS, DEFAULT_UPLOAD_URL_TTL_SECONDS } from './api/config.js';
 import { DEFAULT_CONFIG, DEFAULT_WORKER_MAX_BATCH, ENV, type LesionConfig } from './config.js';
 import { DEFAULT_HEALTH_FILE, HEALTH_FILE_ENV } from './service/health.js';

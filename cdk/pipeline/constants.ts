@@ -26,7 +26,7 @@ export const API_AUTHORIZATIONS: readonly ApiAuthorization[] = Object.values(Api
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
-/** EventBridge `source` and `detail-type`s the analysis code publishes (src/service/event-types.ts). */
+/** EventBridge `source` and `detail-type`s the analysis code publishes (src/results/completion-event.ts). */
 export const ANALYSIS_EVENT_SOURCE = EVENT_SOURCE;
 export const ANALYSIS_EVENT_DETAIL_TYPES = [DetailType.COMPLETED, DetailType.FAILED] as const;
 

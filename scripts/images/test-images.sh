@@ -2,7 +2,7 @@
 # `npm run test:images`: build functions/gpu-worker/Dockerfile and functions/analyze/Dockerfile
 # exactly as written, with build args that swap the public base images for local stand-ins
 # (scripts/images/base.sh) and skip the CUDA provider download, then smoke-run each image
-# (test/images/, jest). Needs buildah (Debian: apt-get install buildah podman debootstrap) and root.
+# (test/container-images/, jest). Needs buildah (Debian: apt-get install buildah podman debootstrap) and root.
 # Outside CI it skips, saying why, where buildah cannot run; in CI (CI=true) that is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -65,4 +65,4 @@ reuse "$LESION_TEST_ANALYZE_IMAGE" || build "$LESION_TEST_ANALYZE_IMAGE" functio
 # Intermediate build stages left untagged by this run and earlier ones.
 buildah rmi --prune >/dev/null 2>&1 || true
 
-LESION_TEST_IMAGES=1 NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" npx jest test/images
+LESION_TEST_IMAGES=1 NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" npx jest test/container-images

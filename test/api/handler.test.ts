@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { StorageError } from '../../src/errors.js';
 import { startLocalS3, type LocalS3 } from '../../src/local/s3-server.js';
 import { UPLOAD_ETAG_METADATA } from '../../src/results/answer.js';
-import { errorResult, okResult } from '../service/fixtures.js';
+import { errorResult, okResult } from '../helpers/result-fixtures.js';
 import { presignedSignatureMatches } from './sigv4.js';
 
 const ID = '0b7d3f0e-5c1a-4a8e-9d2f-6a1e2b3c4d5e';

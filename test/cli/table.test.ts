@@ -1,5 +1,5 @@
 import { formatTable, RESULT_COLUMNS, resultRow } from '../../src/cli/table.js';
-import { errorResult, okResult } from '../service/fixtures.js';
+import { errorResult, okResult } from '../helpers/result-fixtures.js';
 
 describe('resultRow', () => {
   it("prints the scores of an analysis, '+' above the threshold", () => {

@@ -19,7 +19,7 @@ import { DetailType, type CompletionEvent } from '../../src/results/completion-e
 import { MemoryPublisher } from '../../src/service/publish.js';
 import { resultKeys } from '../../src/results/keys.js';
 import { S3ObjectStore, type ObjectStore } from '../../src/storage/s3.js';
-import { MODEL, okResult } from './fixtures.js';
+import { MODEL, okResult } from '../helpers/result-fixtures.js';
 
 /** Returns a canned analysis, or CORRUPT_IMAGE for bytes starting with "bad". */
 const stubAnalyzer = {

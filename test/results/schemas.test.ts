@@ -1,6 +1,6 @@
 /**
  * schemas/result.v1.schema.json and error.v1.schema.json against the TypeScript types they
- * describe (src/pipeline/result.ts): enums and constants must not drift, and documents built
+ * describe (src/results/result.ts): enums and constants must not drift, and documents built
  * with the types must validate.
  */
 import { ErrorCode } from '../../src/errors.js';

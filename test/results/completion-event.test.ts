@@ -1,7 +1,7 @@
 // completionEvent: the event a consumer acts on, derived from stored result.json / error.json.
-import { completionEvent, completionEventId, DetailType } from '../../../src/results/completion-event.js';
-import { resultKeys } from '../../../src/results/keys.js';
-import { exampleError, exampleResult } from '../../helpers/results.js';
+import { completionEvent, completionEventId, DetailType } from '../../src/results/completion-event.js';
+import { resultKeys } from '../../src/results/keys.js';
+import { exampleError, exampleResult } from '../helpers/results.js';
 
 const keys = resultKeys('clinic_1/ISIC_1.jpg', 'results/');
 const common = { keys, uploadETag: '"abc"', resultsBucket: 'results-bucket' };

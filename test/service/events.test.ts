@@ -1,5 +1,5 @@
-import { MessageError } from '../../../src/errors.js';
-import { parseS3Notification } from '../../../src/service/events.js';
+import { MessageError } from '../../src/errors.js';
+import { parseS3Notification } from '../../src/service/events.js';
 
 const record = (key: string, eventName = 'ObjectCreated:Put', extra: Record<string, unknown> = {}) => ({
   eventVersion: '2.1',

@@ -22,7 +22,8 @@ import { imageConfig, WorkingContainer, type RunningCommand } from './buildah.js
 const WORKER_IMAGE = process.env.LESION_TEST_WORKER_IMAGE ?? '';
 const ANALYZE_IMAGE = process.env.LESION_TEST_ANALYZE_IMAGE ?? '';
 const built = WORKER_IMAGE !== '' && ANALYZE_IMAGE !== '';
-if (!built) console.warn('test/images SKIPPED: run `npm run test:images`, which builds the images first');
+if (!built)
+  console.warn('test/container-images SKIPPED: run `npm run test:images`, which builds the images first');
 const describeImages = built ? describe : describe.skip;
 
 /** Both images stay well under this (the worker without CUDA libraries). */

@@ -12,7 +12,7 @@ import {
   QualityFlag,
   qualityFlags,
   type ImageStatistics,
-} from '../../../src/processing/quality.js';
+} from '../../src/processing/quality.js';
 
 /** Interleaved RGB with every pixel (r, g, b). */
 function uniform(width: number, height: number, r: number, g: number, b: number): Uint8Array {

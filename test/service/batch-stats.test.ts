@@ -1,6 +1,6 @@
-import type { AnalysisResult, ErrorResult } from '../../../src/results/result.js';
-import type { UploadOutcome } from '../../../src/service/process-uploads.js';
-import { batchStats } from '../../../src/service/worker.js';
+import type { AnalysisResult, ErrorResult } from '../../src/results/result.js';
+import type { UploadOutcome } from '../../src/service/process-uploads.js';
+import { batchStats } from '../../src/service/worker.js';
 
 const ref = { bucket: 'b', key: 'uploads/x.jpg', size: 1, uploadETag: 'e' };
 const ok = (decode: number, inference: number, postprocess: number, encode: number): UploadOutcome => ({

@@ -1,5 +1,5 @@
-import type { ClassContract } from '../../../src/model/contract.js';
-import { calibratedProbability, classify } from '../../../src/processing/classify.js';
+import type { ClassContract } from '../../src/model/contract.js';
+import { calibratedProbability, classify } from '../../src/processing/classify.js';
 
 const operatingPoint = { sensitivity: 0.9, specificity: 0.6, split: 'Validation', targetSensitivity: 0.89 };
 const classes: ClassContract[] = [

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import { countJpegScans, nextMarkerAfterScanData } from '../../../src/image/jpeg-scans.js';
-import { fullScanCount, longProgressiveJpeg } from '../../helpers/hostile-jpeg.js';
+import { countJpegScans, nextMarkerAfterScanData } from '../../src/image/jpeg-scans.js';
+import { fullScanCount, longProgressiveJpeg } from '../helpers/hostile-jpeg.js';
 
 const b = (...bytes: number[]) => Uint8Array.from(bytes);
 const SOI = [0xff, 0xd8];

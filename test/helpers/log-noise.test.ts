@@ -4,7 +4,7 @@ import { jest } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createS3Client } from '../../src/storage/s3.js';
-import { REPO_ROOT } from '../helpers/model.js';
+import { REPO_ROOT } from './model.js';
 
 describe('npm test log noise', () => {
   it("an S3 client emits no NodeVersionSupportWarning in the test environment (the SDK's own switch)", async () => {

@@ -12,7 +12,7 @@ import {
   type FhirResource,
 } from '../../src/results/fhir.js';
 import { resultKeys } from '../../src/results/keys.js';
-import { okResult } from './fixtures.js';
+import { okResult } from '../helpers/result-fixtures.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const schema = JSON.parse(

@@ -14,7 +14,7 @@ import {
   sigmoid,
   upsampleBinary,
   type Plane,
-} from '../../../src/processing/mask.js';
+} from '../../src/processing/mask.js';
 
 /** A plane from rows of digits, e.g. plane('010', '111'). */
 function plane(...rows: string[]): Plane {

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { pythonCanImport, skipNotice } from '../helpers/python.js';
+import { pythonCanImport, skipNotice } from './python.js';
 
 describe('a training test skipped for want of Python modules', () => {
   it('says so on stderr: the file, the modules, the import error and how to fix it', async () => {
@@ -11,7 +11,7 @@ describe('a training test skipped for want of Python modules', () => {
     try {
       expect(await pythonCanImport(['no_such_module_xyz'])).toBe(false);
       const printed = write.mock.calls.map((c) => String(c[0])).join('');
-      expect(printed).toContain('*** SKIPPED test/unit/python-skip.test.ts:');
+      expect(printed).toContain('*** SKIPPED test/helpers/python-skip.test.ts:');
       expect(printed).toContain(
         "cannot import no_such_module_xyz (ModuleNotFoundError: No module named 'no_such_module_xyz')",
       );

@@ -1,15 +1,15 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ErrorCode, ModelLoadError } from '../../../src/errors.js';
+import { ErrorCode, ModelLoadError } from '../../src/errors.js';
 import {
   CLASS_IDS,
   loadModelFiles,
   sha256,
   validateContract,
   type ModelContract,
-} from '../../../src/model/contract.js';
-import { requireTestModel } from '../../helpers/model.js';
+} from '../../src/model/contract.js';
+import { requireTestModel } from '../helpers/model.js';
 
 const sidecarOf = (model: string) => model.replace(/\.onnx$/, '') + '.json';
 

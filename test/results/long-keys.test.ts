@@ -3,7 +3,7 @@
  * id copied the key, so results/<id>/report.fhir.json passed 1,024 bytes: S3 refused the writes
  * (KeyTooLongError), the upload was analysed on every delivery, mask/overlay were left orphaned,
  * and the give-up error.json (just as long) failed too, so nothing answered it. Now ids are
- * bounded (src/storage/keys.ts). Real s3rver and model; s3rver does not enforce S3's key limit,
+ * bounded (src/results/keys.ts). Real s3rver and model; s3rver does not enforce S3's key limit,
  * so the store answers a key over 1,024 bytes as S3 does (400 KeyTooLongError, via the SDK).
  */
 import { LocalPipeline } from '../../src/local/pipeline.js';

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { ErrorCode, InputError } from '../../../src/errors.js';
-import { EVENT_MARKER_NAME } from '../../../src/results/answer.js';
-import { decodeS3EventKey } from '../../../src/service/events.js';
+import { ErrorCode, InputError } from '../../src/errors.js';
+import { EVENT_MARKER_NAME } from '../../src/results/answer.js';
+import { decodeS3EventKey } from '../../src/service/events.js';
 import {
   imageIdFromKey,
   MAX_IMAGE_ID_LENGTH,
   MAX_RESULTS_PREFIX_BYTES,
   resultKeys,
-} from '../../../src/results/keys.js';
+} from '../../src/results/keys.js';
 
 /** The 10-hex suffix imageIdFromKey appends when it had to change the key. */
 const hash10 = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 10);

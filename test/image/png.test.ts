@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import { encodeGreyPng, scanlines } from '../../../src/image/png.js';
-import { pngHeader } from '../../helpers/images.js';
+import { encodeGreyPng, scanlines } from '../../src/image/png.js';
+import { pngHeader } from '../helpers/images.js';
 
 describe('scanlines', () => {
   it('prefixes each row with filter byte 0', () => {

@@ -6,7 +6,7 @@ import {
   readHeartbeat,
   writeHeartbeat,
   type WorkerHeartbeat,
-} from '../../../src/service/health.js';
+} from '../../src/service/health.js';
 
 const MAX_AGE = 120_000;
 const loadedAt = 1_000_000;
