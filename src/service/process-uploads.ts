@@ -142,31 +142,14 @@ async function recoverEvent(
     throw e; // StorageError: retried
   }
   const common = { ref: p.ref, keys: p.keys, eventRecovered: true } as const;
+  const place = { keys: p.keys, uploadETag: p.uploadETag, resultsBucket: p.resultsBucket };
   if (status === 'ok' && (stored as AnalysisResult | null)?.status === 'ok') {
     const result = stored as AnalysisResult;
-    return {
-      event: completionEvent({
-        status,
-        result,
-        keys: p.keys,
-        uploadETag: p.uploadETag,
-        resultsBucket: p.resultsBucket,
-      }),
-      outcome: { status, result, ...common },
-    };
+    return { event: completionEvent({ status, result, ...place }), outcome: { status, result, ...common } };
   }
   if (status === 'error' && (stored as ErrorResult | null)?.status === 'error') {
     const error = stored as ErrorResult;
-    return {
-      event: completionEvent({
-        status,
-        error,
-        keys: p.keys,
-        uploadETag: p.uploadETag,
-        resultsBucket: p.resultsBucket,
-      }),
-      outcome: { status, error, ...common },
-    };
+    return { event: completionEvent({ status, error, ...place }), outcome: { status, error, ...common } };
   }
   return null;
 }

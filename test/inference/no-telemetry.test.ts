@@ -95,8 +95,8 @@ describe("onnxruntime's telemetry", () => {
   it('is off in an analysis through the library (LesionAnalyzer): nothing written under HOME', async () => {
     const script = [
       "import { readFile } from 'node:fs/promises';",
-      "import { LesionAnalyzer } from '../reliability/src/pipeline/analyzer.ts';",
-      "import { loadConfig } from '../reliability/src/config.ts';",
+      "import { LesionAnalyzer } from './src/pipeline/analyzer.ts';",
+      "import { loadConfig } from './src/config.ts';",
       `const config = { ...loadConfig(), modelPath: ${JSON.stringify(requireTestModel())}, executionProvider: 'cpu' };`,
       'const a = await LesionAnalyzer.create({ config });',
       "const r = await a.analyze(await readFile('samples/ISIC_0012099.jpg'), { id: 'x' });",

@@ -84,7 +84,7 @@ describe('the local S3 server', () => {
   it('removes its temporary folder when the process dies of an uncaught error', async () => {
     const tmp = await mkdtemp(path.join(dir, 'tmp-'));
     const script = [
-      "import { startLocalS3 } from '../integration/src/local/s3-server.ts';",
+      "import { startLocalS3 } from './src/local/s3-server.ts';",
       'const s3 = await startLocalS3();',
       'console.log(s3.directory);',
       "setTimeout(() => { throw new Error('crash'); }, 10);",

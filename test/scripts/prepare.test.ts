@@ -55,6 +55,6 @@ describe('npm prepare', () => {
   });
 
   it('is the command npm runs on install', () => {
-    expect(pkg.scripts.prepare).toContain("import('../unit/scripts/prepare.mjs')");
+    expect(pkg.scripts.prepare).toContain("import('./scripts/prepare.mjs')");
   });
 });
