@@ -32,6 +32,6 @@ export default {
   coverageProvider: 'v8',
   coverageReporters: ['text-summary', 'json-summary'],
   coverageDirectory: 'coverage',
-  // measured 2026-12-04: lines 89.1 %, branches 90.0 %, functions 94.8 %
+  // measured 2026-12-04: lines 89.2 %, branches 90.1 %, functions 95.1 %
   coverageThreshold: { global: { lines: 85, statements: 85, branches: 85, functions: 90 } },
 };
