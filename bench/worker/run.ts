@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
-import { DEFAULT_MODEL_PATH, loadConfig } from '../../src/config.js';
+import { DEFAULT_MODEL_PATH, DEFAULT_WORKER_MAX_BATCH, loadConfig } from '../../src/config.js';
 import { startLocalS3 } from '../../src/local/s3-server.js';
 import { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
 import type { AnalysisResult } from '../../src/results/result.js';
@@ -38,7 +38,7 @@ function options() {
       provider: { type: 'string', default: 'cpu' },
       images: { type: 'string', default: 'samples' },
       count: { type: 'string', default: '200' },
-      'max-batch': { type: 'string', default: '16' },
+      'max-batch': { type: 'string', default: String(DEFAULT_WORKER_MAX_BATCH) },
       loops: { type: 'string', default: '1' },
       threads: { type: 'string', default: '0' },
       parity: { type: 'string' },
@@ -111,8 +111,14 @@ async function main(): Promise<void> {
     const keys: { key: string; image: number }[] = [];
     for (let i = 0; i < o.count; i++) {
       const image = i % images.length;
-      const key = `uploads/bench-${i}-${images[image]!.name}`;
-      await store.put(s3.bucket, key, images[image]!.bytes, 'image/jpeg');
+      const { name, bytes } = images[image]!;
+      const key = `${config.uploadsPrefix}bench-${i}-${name}`;
+      await store.put(
+        s3.bucket,
+        key,
+        bytes,
+        name.toLowerCase().endsWith('.png') ? 'image/png' : 'image/jpeg',
+      );
       sqs.queue.send(s3NotificationBody(s3.bucket, key));
       keys.push({ key, image });
     }

@@ -24,8 +24,8 @@ export interface BucketPrefixes {
 export function grantPipelineAccess(role: iam.IRole, data: BucketPrefixes, eventBus: events.IEventBus): void {
   role.addToPrincipalPolicy(prefixStatement(data.bucket, 'ReadUploads', 's3:GetObject', data.uploadsPrefix));
   role.addToPrincipalPolicy(prefixStatement(data.bucket, 'WriteResults', 's3:PutObject', data.resultsPrefix));
-  // src/service/process-uploads.ts and publish.ts HEAD/GET result.json, error.json and the
-  // event.json marker under results/<id>/ before analysing a redelivered upload (exactly once).
+  // src/service/process-uploads.ts and src/results/answer.ts HEAD/GET result.json, error.json and
+  // the event.json marker under results/<image id>/ before analysing a redelivered upload (exactly once).
   role.addToPrincipalPolicy(prefixStatement(data.bucket, 'ReadResults', 's3:GetObject', data.resultsPrefix));
   role.addToPrincipalPolicy(listOwnPrefixesStatement(data));
   eventBus.grantPutEventsTo(role);

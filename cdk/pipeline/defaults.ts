@@ -3,6 +3,8 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_CONFIG, DEFAULT_WORKER_MAX_BATCH } from '../../src/config.js';
+import { DEFAULT_DOWNLOAD_URL_TTL_SECONDS, DEFAULT_UPLOAD_URL_TTL_SECONDS } from '../../src/api/config.js';
+import { DEFAULT_METRICS_NAMESPACE } from '../../src/service/metric-names.js';
 import {
   DEFAULT_BACKLOG_DRAIN_SECONDS,
   GPU_TASK_IMAGES_PER_SECOND_ESTIMATE,
@@ -38,7 +40,7 @@ export const LESION_PIPELINE_DEFAULTS = {
   overlayMaxSide: DEFAULT_CONFIG.overlayMaxSide,
   eventBusName: 'lesion-analysis',
   serviceName: 'lesion-mtl',
-  metricsNamespace: 'LesionMtl',
+  metricsNamespace: DEFAULT_METRICS_NAMESPACE,
   gpuInstanceType: 'g5.xlarge',
   gpuMaxInstances: 2,
   gpuImagesPerSecondPerTask: GPU_TASK_IMAGES_PER_SECOND_ESTIMATE,
@@ -51,8 +53,8 @@ export const LESION_PIPELINE_DEFAULTS = {
   api: {
     authorization: ApiAuthorization.IAM,
     throttle: { rateLimit: 50, burstLimit: 100 },
-    uploadUrlTtl: Duration.seconds(900),
-    downloadUrlTtl: Duration.seconds(300),
+    uploadUrlTtl: Duration.seconds(DEFAULT_UPLOAD_URL_TTL_SECONDS),
+    downloadUrlTtl: Duration.seconds(DEFAULT_DOWNLOAD_URL_TTL_SECONDS),
     memorySize: 256,
     timeout: Duration.seconds(10),
   },

@@ -164,7 +164,7 @@ export interface LesionPipelineProps {
   readonly gpuBacklogDrainTime?: Duration;
   /** Backlog (visible + in flight) per worker task; overrides the derived value. @default gpuImagesPerSecondPerTask x gpuBacklogDrainTime */
   readonly gpuBacklogPerTask?: number;
-  /** LESION_MAX_BATCH of the GPU worker. @default 16 */
+  /** LESION_MAX_BATCH of the GPU worker. @default DEFAULT_WORKER_MAX_BATCH (16, src/config.ts) */
   readonly gpuMaxBatch?: number;
   /** Memory reservation of the worker container in MiB. @default 12288 */
   readonly gpuTaskMemoryMiB?: number;

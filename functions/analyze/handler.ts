@@ -10,13 +10,14 @@ import { loadConfig } from '../../src/config.js';
 import { getSharedAnalyzer } from '../../src/pipeline/analyzer.js';
 import { createEventBridgePublisher } from '../../src/service/publish.js';
 import { handleSqsEvent } from '../../src/service/sqs-batch.js';
-import { MetricName, observeWith } from '../../src/service/telemetry.js';
+import { DEFAULT_METRICS_NAMESPACE, MetricName } from '../../src/service/metric-names.js';
+import { observeWith } from '../../src/service/telemetry.js';
 import { createS3Client, S3ObjectStore } from '../../src/storage/s3.js';
 
 // The environment (POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE, set by the CDK stack)
 // wins; the fallbacks name local runs. An explicit option would override the environment.
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'lesion-analyze';
-const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || 'LesionMtl';
+const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE;
 const logger = new Logger({ serviceName });
 const metrics = new Metrics({ namespace, serviceName });
 const config = loadConfig();

@@ -14,14 +14,15 @@ import {
 } from '../../src/service/health.js';
 import { createEventBridgePublisher } from '../../src/service/publish.js';
 import { SqsMessageQueue } from '../../src/service/sqs-queue.js';
-import { MetricName, observeWith } from '../../src/service/telemetry.js';
+import { DEFAULT_METRICS_NAMESPACE, MetricName } from '../../src/service/metric-names.js';
+import { observeWith } from '../../src/service/telemetry.js';
 import { QueueWorker, type BatchStats } from '../../src/service/worker.js';
 import { createS3Client, S3ObjectStore } from '../../src/storage/s3.js';
 
 // The environment (POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE, set by the CDK stack)
 // wins; the fallbacks name local runs. An explicit option would override the environment.
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'lesion-gpu-worker';
-const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || 'LesionMtl';
+const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE;
 const logger = new Logger({ serviceName });
 const metrics = new Metrics({ namespace, serviceName });
 const healthFile = process.env[HEALTH_FILE_ENV] || DEFAULT_HEALTH_FILE;

@@ -3,7 +3,7 @@ import { isLesionError } from '../errors.js';
 import type { AnalysisResult, ErrorResult } from '../results/result.js';
 import { buildFhirReport } from '../results/fhir.js';
 import { answersUploadVersion } from '../results/answer.js';
-import { imageIdFromKey, resultKeys } from '../results/keys.js';
+import { imageIdFromKey, RESULT_CONTENT_TYPES, resultKeys, type ResultKeys } from '../results/keys.js';
 import type { ApiConfig } from './config.js';
 import { ApiError, ApiErrorCode } from './errors.js';
 import { OWNER_HEADER, OWNER_METADATA, ownerTag } from './owner.js';
@@ -192,7 +192,7 @@ type AnalysisState =
       readonly analysisId: string;
       readonly status: 'completed';
       readonly result: AnalysisResult;
-      readonly keys: ReturnType<typeof resultKeys>;
+      readonly keys: ResultKeys;
     };
 
 /** The state of the caller's analysis `rawAnalysisId`; 400 for a malformed id, 404 when not theirs or absent. */
@@ -300,7 +300,7 @@ async function getReport(rawAnalysisId: string, req: ApiRequest, deps: ApiDeps):
     mediaUrl: (key) => urls.get(key) ?? key,
     mediaUrlExpiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString(),
   });
-  return json(200, report, { 'content-type': 'application/fhir+json; charset=utf-8' });
+  return json(200, report, { 'content-type': `${RESULT_CONTENT_TYPES.fhir}; charset=utf-8` });
 }
 
 function methodNotAllowed(allowed: string): never {

@@ -15,7 +15,7 @@ export interface StoredJson {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-/** What the API needs from S3: presign, list one id's upload, read result JSON. */
+/** What the API needs from S3: presign, list an analysis id's upload, read result JSON. */
 export interface AnalysisStorage {
   /**
    * Presigned PUT that only accepts this content type, exactly this many bytes and exactly this
@@ -23,7 +23,7 @@ export interface AnalysisStorage {
    */
   presignUpload(o: PresignUpload): Promise<string>;
   presignDownload(o: { bucket: string; key: string; expiresIn: number }): Promise<string>;
-  /** Objects whose key starts with `prefix` (the first 20: one id has at most six), ETags without quotes. */
+  /** Objects whose key starts with `prefix` (the first 20: an image id's folder holds at most six), ETags without quotes. */
   list(bucket: string, prefix: string): Promise<{ key: string; eTag: string }[]>;
   /** Parsed JSON, or null when the object does not exist. */
   readJson(bucket: string, key: string, maxBytes: number): Promise<StoredJson | null>;

@@ -3,14 +3,15 @@
 // go through the same batch core as the Lambda; results are copied to --out and listed.
 // `npm start -- --serve [port]`: keep it running and serve the upload API (src/api/) on
 // 127.0.0.1, processing uploads as they arrive.
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { formatTable, RESULT_COLUMNS, resultRow, THRESHOLD_NOTE } from '../cli/table.js';
-import { serveLocalPipeline } from '../api/local.js';
+import { serveLocalPipeline } from './api.js';
 import { PACKAGE_ROOT } from '../config.js';
 import { ErrorCode } from '../errors.js';
+import { RESULT_CONTENT_TYPES } from '../results/keys.js';
 import { errorResult } from '../results/result.js';
+import { folderSink } from '../results/write.js';
 import { LocalPipeline } from './pipeline.js';
 import { localKeyProblem } from './s3-server.js';
 
@@ -101,18 +102,20 @@ async function main(): Promise<void> {
     console.log(`uploaded ${uploaded} images; processing ${pipeline.pending} S3 notifications\n`);
     console.log('events that would be published to EventBridge:');
     await pipeline.drain();
+    // the outputs as stored in the local S3 server, below --out as they are below the results prefix
+    const sink = folderSink(out);
+    const below = (key: string) => key.slice(pipeline.config.resultsPrefix.length);
     for (const o of pipeline.outcomes) {
       if (o.status !== 'ok' && o.status !== 'error') continue;
       const k = o.keys!;
-      const dir = path.join(out, k.prefix.slice(pipeline.config.resultsPrefix.length));
-      await mkdir(dir, { recursive: true });
-      const keys = o.status === 'ok' ? [k.mask, k.overlay, k.result, k.fhir] : [k.error];
-      const names = keys.map((key) => key.slice(k.prefix.length));
-      for (const [i, key] of keys.entries()) {
-        const r = await pipeline.s3.client.send(new GetObjectCommand({ Bucket: pipeline.bucket, Key: key }));
-        await writeFile(path.join(dir, names[i]!), Buffer.from(await r.Body!.transformToByteArray()));
+      const names =
+        o.status === 'ok' ? (['mask', 'overlay', 'result', 'fhir'] as const) : (['error'] as const);
+      for (const name of names) {
+        // the pipeline's own outputs: no size cap
+        const body = await pipeline.store.get(pipeline.bucket, k[name], Number.MAX_SAFE_INTEGER);
+        await sink.put(below(k[name]), body, RESULT_CONTENT_TYPES[name]);
       }
-      const shown = path.relative(process.cwd(), path.join(dir, names[0]!));
+      const shown = path.relative(process.cwd(), path.join(out, below(k[names[0]])));
       rows.push(resultRow(o.status === 'ok' ? o.result : o.error, shown));
     }
     console.log(`\n${formatTable(rows)}`);

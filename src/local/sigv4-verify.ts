@@ -188,7 +188,7 @@ export function verifySigV4(req: SigV4Request, secrets: ReadonlyMap<string, stri
     )
       return fail(
         'AuthorizationQueryParametersError',
-        'X-Amz-Credential, X-Amz-Date and X-Amz-Expires (1..604800) must be well-formed.',
+        `X-Amz-Credential, X-Amz-Date and X-Amz-Expires (1..${MAX_PRESIGN_EXPIRES_SECONDS}) must be well-formed.`,
       );
     if (scope.date !== amzDate.slice(0, 8))
       return fail('AuthorizationQueryParametersError', 'The credential date does not match X-Amz-Date.');

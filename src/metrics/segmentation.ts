@@ -147,7 +147,7 @@ export function specificity(c: ConfusionCounts): number {
  * All five per-image scores from one set of counts.
  *
  * @example
- * const scores = segmentationScores(confusionCounts(binarize(predicted255), binarize(truth255)));
+ * const scores = segmentationScores(confusionCounts(binarizeValues(predicted255), binarizeValues(truth255)));
  * scores.jaccard; // this image's Jaccard index
  */
 export function segmentationScores(c: ConfusionCounts): SegmentationScores {

@@ -3,7 +3,7 @@
 // says its completion event went out. The pipeline, the worker and the API all ask here.
 import type { ObjectStore } from '../storage/s3.js';
 import { EVENT_SOURCE, type CompletionEvent } from './completion-event.js';
-import type { ResultKeys } from './keys.js';
+import { RESULT_CONTENT_TYPES, type ResultKeys } from './keys.js';
 
 /**
  * Metadata on every result object and on the event marker: the ETag of the upload version it
@@ -17,6 +17,14 @@ export const UPLOAD_ETAG_METADATA = 'source-etag';
  * (`giveUp`): it answers the client, but it is not final, so a redrive analyses the upload again.
  */
 export const GAVE_UP_METADATA = 'lesion-gave-up';
+
+/** The upload's ETag when neither S3 nor the notification names one (the upload is gone). */
+export const UNKNOWN_UPLOAD_ETAG = 'missing';
+
+/** S3 user metadata of every output of one upload version; `gaveUp`: an answer that is not final. */
+export function answerMetadata(uploadETag: string, o: { gaveUp?: boolean } = {}): Record<string, string> {
+  return { [UPLOAD_ETAG_METADATA]: uploadETag, ...(o.gaveUp ? { [GAVE_UP_METADATA]: 'true' } : {}) };
+}
 
 /** File name of the event marker beside result.json / error.json. */
 export const EVENT_MARKER_NAME = 'event.json';
@@ -39,7 +47,7 @@ export function isFinalAnswer(stored: StoredOutput | null, uploadETag: string): 
   return answersUploadVersion(stored, uploadETag) && !stored!.metadata[GAVE_UP_METADATA];
 }
 
-/** `results/<id>/event.json`: written only after the event was accepted by the publisher. */
+/** `results/<image id>/event.json`: written only after the event was accepted by the publisher. */
 export function eventMarkerKey(keys: ResultKeys): string {
   return `${keys.prefix}${EVENT_MARKER_NAME}`;
 }
@@ -91,7 +99,7 @@ export async function publishAndMark(
     t.bucket,
     eventMarkerKey(t.keys),
     JSON.stringify(marker, null, 2) + '\n',
-    'application/json',
-    { [UPLOAD_ETAG_METADATA]: t.uploadETag },
+    RESULT_CONTENT_TYPES.result, // JSON, as result.json
+    answerMetadata(t.uploadETag),
   );
 }

@@ -3,7 +3,7 @@ import { QualityFlag } from '../processing/quality.js';
 import { RESULT_CONTENT_TYPES, type ResultKeys } from './keys.js';
 
 /**
- * FHIR R4 output: one DiagnosticReport per analysed image (`results/<id>/report.fhir.json`),
+ * FHIR R4 output: one DiagnosticReport per analysed image (`results/<image id>/report.fhir.json`),
  * status "preliminary" because it is decision support, never a diagnosis. Everything it refers
  * to is contained (Observations, the model as a Device, mask and overlay as Media), so the file
  * stands alone; the integrating backend adds `subject`, `encounter` and `basedOn` before posting
@@ -325,6 +325,7 @@ export function buildFhirReport(
       }),
       media(MEDIA_IDS.overlay, keys.overlay, RESULT_CONTENT_TYPES.overlay, overlayText),
     ],
+    // the system's name is kept from v1 (reports in EHRs carry it); its value is the image id
     identifier: [{ system: `${base}/analysis-id`, value: result.image.id }],
     status: 'preliminary',
     category: [

@@ -13,7 +13,7 @@ export interface ModelInfo {
 }
 
 export interface ImageInfo {
-  /** Stable id derived from the upload key; results live under results/<id>/. */
+  /** The image id: stable, derived from the upload key (`imageIdFromKey`); results live under results/<image id>/. */
   readonly id: string;
   readonly bucket: string | null;
   readonly key: string | null;

@@ -2,11 +2,11 @@ import type { LesionConfig } from '../config.js';
 import { ErrorCode, InputError, isLesionError, objectTooLarge, type LesionError } from '../errors.js';
 import type { LesionAnalysis, LesionAnalyzer } from '../pipeline/analyzer.js';
 import {
+  answerMetadata,
   eventAlreadyPublished,
-  GAVE_UP_METADATA,
   isFinalAnswer,
   publishAndMark,
-  UPLOAD_ETAG_METADATA,
+  UNKNOWN_UPLOAD_ETAG,
   type EventPublisher,
 } from '../results/answer.js';
 import { completionEvent, type CompletionEvent } from '../results/completion-event.js';
@@ -84,7 +84,7 @@ async function prepare(ref: UploadRef, deps: ProcessDeps): Promise<Prepared | Up
   }
   const { keys, resultsBucket } = place;
   const head = await store.head(ref.bucket, ref.key);
-  const base = { ref, ...place, uploadETag: head?.eTag ?? ref.uploadETag ?? 'missing' };
+  const base = { ref, ...place, uploadETag: head?.eTag ?? ref.uploadETag ?? UNKNOWN_UPLOAD_ETAG };
   // A result (or error) already written for this exact upload version: a redelivery. It is a
   // duplicate only once its event was published too; otherwise the event is still owed.
   for (const [status, key] of [
@@ -186,10 +186,11 @@ async function writeError(
       : { code: e.code, message: e.message, retryable: false },
     deps.analyzer.modelInfo,
   );
-  const sink = objectStoreSink(deps.store, p.resultsBucket, {
-    [UPLOAD_ETAG_METADATA]: p.uploadETag,
-    ...(gaveUp ? { [GAVE_UP_METADATA]: 'true' } : {}),
-  });
+  const sink = objectStoreSink(
+    deps.store,
+    p.resultsBucket,
+    answerMetadata(p.uploadETag, { gaveUp: !!gaveUp }),
+  );
   await writeErrorOutput(sink, p.keys, error);
   const event = completionEvent({
     status: 'error',
@@ -207,7 +208,7 @@ async function writeError(
 
 /** The outputs (see `writeAnalysisOutputs`), then the event, then its marker (see `publishAndMark`). */
 async function writeAnalysis(p: Prepared, a: LesionAnalysis, deps: ProcessDeps): Promise<UploadOutcome> {
-  const sink = objectStoreSink(deps.store, p.resultsBucket, { [UPLOAD_ETAG_METADATA]: p.uploadETag });
+  const sink = objectStoreSink(deps.store, p.resultsBucket, answerMetadata(p.uploadETag));
   const result = await writeAnalysisOutputs(sink, p.keys, a);
   await announce(
     p,
@@ -241,7 +242,7 @@ export async function giveUp(
   const { config, store } = deps;
   const place = placement(ref, config);
   // the version this message is about: a newer upload under the same key has its own message
-  const uploadETag = ref.uploadETag || (await store.head(ref.bucket, ref.key))?.eTag || 'missing';
+  const uploadETag = ref.uploadETag || (await store.head(ref.bucket, ref.key))?.eTag || UNKNOWN_UPLOAD_ETAG;
   for (const key of [place.keys.result, place.keys.error]) {
     if (isFinalAnswer(await store.head(place.resultsBucket, key), uploadETag)) return null;
   }

@@ -1,30 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricName } from './metric-names.js';
 import type { BatchObserver } from './sqs-batch.js';
 
-/**
- * The CloudWatch metrics (EMF, namespace POWERTOOLS_METRICS_NAMESPACE, default `LesionMtl`). Their
- * names are public: dashboards and alarms use them, and cdk/README.md lists them (a test checks).
- * One spelling, as in every identifier here: `analyze`. `ImagesAnalyzed` was `ImagesAnalysed`
- * until 2026-12-04.
- */
-export const MetricName = {
-  IMAGES_ANALYZED: 'ImagesAnalyzed',
-  ANALYSIS_LATENCY: 'AnalysisLatency',
-  IMAGES_REJECTED: 'ImagesRejected',
-  DUPLICATE_DELIVERIES: 'DuplicateDeliveries',
-  TRANSIENT_FAILURES: 'TransientFailures',
-  GAVE_UP_UPLOADS: 'GaveUpUploads',
-  GIVE_UP_FAILURES: 'GiveUpFailures',
-  MALFORMED_MESSAGES: 'MalformedMessages',
-  /** Lambda only: messages handed back to SQS in one invocation. */
-  RETRIED_MESSAGES: 'RetriedMessages',
-  /** GPU worker only, per batch. */
-  BATCH_SIZE: 'BatchSize',
-  WORKER_IMAGES_PER_SECOND: 'WorkerImagesPerSecond',
-  QUEUE_AGE_AT_PICKUP: 'QueueAgeAtPickup',
-} as const;
+export { MetricName };
 
 /** Structured logs + metrics for each outcome: keys, codes and timings only (no bytes, no URLs). */
 export function observeWith(logger: Logger, metrics: Metrics): BatchObserver {

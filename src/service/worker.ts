@@ -11,7 +11,7 @@ export interface MessageQueue {
 }
 
 export interface WorkerOptions {
-  /** Most images in one inference. @default 16 */
+  /** Most images in one inference. @default DEFAULT_WORKER_MAX_BATCH (16, src/config.ts) */
   readonly maxBatch?: number;
   /** Long-poll wait. @default 20 */
   readonly waitSeconds?: number;

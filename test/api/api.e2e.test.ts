@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import sharp from 'sharp';
-import { serveLocalPipeline, type LocalApi } from '../../src/api/local.js';
+import { serveLocalPipeline, type LocalApi } from '../../src/local/api.js';
 import type { AnalysisStatusResponse, CreateAnalysisResponse } from '../../src/api/types.js';
 import { LocalPipeline } from '../../src/local/pipeline.js';
 import { eventMarkerKey } from '../../src/results/answer.js';

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode, InputError } from '../../src/errors.js';
 import { EVENT_MARKER_NAME } from '../../src/results/answer.js';
-import { decodeS3EventKey } from '../../src/service/events.js';
 import {
   imageIdFromKey,
   MAX_IMAGE_ID_LENGTH,
@@ -13,23 +12,6 @@ import {
 const hash10 = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 10);
 /** The 16-hex suffix of a shortened id. */
 const hash16 = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 16);
-
-describe('decodeS3EventKey', () => {
-  it("decodes '+' as a space and %XX escapes", () => {
-    // '+' → ' ', then %2B → '+'
-    expect(decodeS3EventKey('a+b%2Bc.jpg')).toBe('a b+c.jpg');
-  });
-
-  it('decodes UTF-8 escapes', () => {
-    expect(decodeS3EventKey('uploads/Pati%C3%ABnt+1.jpg')).toBe('uploads/Patiënt 1.jpg');
-  });
-
-  it('rejects invalid escapes with KEY_REJECTED', () => {
-    expect(() => decodeS3EventKey('uploads/%E0%A4%A.jpg')).toThrow(
-      expect.objectContaining({ code: ErrorCode.KEY_REJECTED, retryable: false }),
-    );
-  });
-});
 
 describe('imageIdFromKey', () => {
   it('keeps a plain key as its id (no hash)', () => {

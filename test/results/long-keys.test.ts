@@ -12,11 +12,11 @@ import type { AnalysisResult } from '../../src/results/result.js';
 import { imageIdFromKey, resultKeys } from '../../src/results/keys.js';
 import { FaultyStore, sdkError, storageFailure } from '../helpers/faults.js';
 import { readSamples } from '../helpers/images.js';
+import { S3_MAX_KEY_BYTES } from '../../src/storage/s3-limits.js';
 import { createTestAnalyzer } from '../helpers/model.js';
 import { getJson, listAll, resultsByImageId } from '../helpers/s3.js';
 import { resultSchemaErrors } from '../helpers/schema.js';
 
-const S3_MAX_KEY_BYTES = 1024;
 const tooLong = (key: string) => Buffer.byteLength(key) > S3_MAX_KEY_BYTES;
 
 /**

@@ -1,5 +1,5 @@
-import { MessageError } from '../../src/errors.js';
-import { parseS3Notification } from '../../src/service/events.js';
+import { ErrorCode, MessageError } from '../../src/errors.js';
+import { decodeS3EventKey, parseS3Notification } from '../../src/service/events.js';
 
 const record = (key: string, eventName = 'ObjectCreated:Put', extra: Record<string, unknown> = {}) => ({
   eventVersion: '2.1',
@@ -83,6 +83,23 @@ describe('parseS3Notification', () => {
     const body = JSON.stringify({ Records: [record('uploads/a.jpg'), record('')] });
     expect(() => parseS3Notification(body)).toThrow(
       'Record 1 of the S3 notification has no bucket name or object key.',
+    );
+  });
+});
+
+describe('decodeS3EventKey', () => {
+  it("decodes '+' as a space and %XX escapes", () => {
+    // '+' → ' ', then %2B → '+'
+    expect(decodeS3EventKey('a+b%2Bc.jpg')).toBe('a b+c.jpg');
+  });
+
+  it('decodes UTF-8 escapes', () => {
+    expect(decodeS3EventKey('uploads/Pati%C3%ABnt+1.jpg')).toBe('uploads/Patiënt 1.jpg');
+  });
+
+  it('rejects invalid escapes with KEY_REJECTED', () => {
+    expect(() => decodeS3EventKey('uploads/%E0%A4%A.jpg')).toThrow(
+      expect.objectContaining({ code: ErrorCode.KEY_REJECTED, retryable: false }),
     );
   });
 });

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MetricName } from '../../src/service/telemetry.js';
+import { MetricName } from '../../src/service/metric-names.js';
 import { REPO_ROOT } from '../helpers/model.js';
 
 const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), 'utf8');

@@ -1,9 +1,10 @@
-import type { LocalPipeline } from '../local/pipeline.js';
-import { apiConfigFrom, type ApiConfig } from './config.js';
-import { handleApiRequest, type ApiDeps } from './handler.js';
-import { startApiServer, type ApiServer } from './http-server.js';
-import { LOCAL_CALLER } from './owner.js';
-import { S3AnalysisStorage } from './storage.js';
+// The upload API served over the local pipeline (`npm start -- --serve`, the API end-to-end test).
+import { apiConfigFrom, type ApiConfig } from '../api/config.js';
+import { handleApiRequest, type ApiDeps } from '../api/handler.js';
+import { startApiServer, type ApiServer } from '../api/http-server.js';
+import { LOCAL_CALLER } from '../api/owner.js';
+import { S3AnalysisStorage } from '../api/storage.js';
+import type { LocalPipeline } from './pipeline.js';
 
 export interface LocalApiOptions {
   /** @default 0 (any free port) */
