@@ -2,7 +2,7 @@
 // means: the one definition that scripts/env-table.ts renders into README.md and
 // docs/integration.md (test/scripts/env-table.test.ts fails when they drift). Not imported at run time.
 import { API_ENV, DEFAULT_DOWNLOAD_URL_TTL_SECONDS, DEFAULT_UPLOAD_URL_TTL_SECONDS } from './api/config.js';
-import { DEFAULT_CONFIG, DEFAULT_WORKER_MAX_BATCH, ENV, type LesionConfig } from './config.js';
+import { DEFAULT_CONFIG, DEFAULT_WORKER_MAX_BATCH, ENV, WORKER_ENV, type LesionConfig } from './config.js';
 import { DEFAULT_HEALTH_FILE, HEALTH_FILE_ENV } from './service/health.js';
 
 export interface EnvVariable {
@@ -59,9 +59,9 @@ export const PIPELINE_ENV: readonly EnvVariable[] = [
     default: PIPELINE[k].default ?? code(DEFAULT_CONFIG[k]),
     meaning: PIPELINE[k].meaning,
   })),
-  { name: 'LESION_QUEUE_URL', default: '—', meaning: 'GPU worker only: the queue to poll (required)' },
+  { name: WORKER_ENV.queueUrl, default: '—', meaning: 'GPU worker only: the queue to poll (required)' },
   {
-    name: 'LESION_MAX_BATCH',
+    name: WORKER_ENV.maxBatch,
     default: code(DEFAULT_WORKER_MAX_BATCH),
     meaning: 'GPU worker only: images per inference',
   },

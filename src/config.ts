@@ -69,6 +69,12 @@ export const ENV = {
 /** Images per inference of the GPU worker (LESION_MAX_BATCH, read by functions/gpu-worker). */
 export const DEFAULT_WORKER_MAX_BATCH = 16;
 
+/** The variables only the GPU worker reads (functions/gpu-worker/worker.ts). */
+export const WORKER_ENV = {
+  queueUrl: 'LESION_QUEUE_URL',
+  maxBatch: 'LESION_MAX_BATCH',
+} as const;
+
 export const DEFAULT_CONFIG: LesionConfig = {
   modelPath: DEFAULT_MODEL_PATH,
   executionProvider: 'auto',

@@ -13,6 +13,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { grantPipelineAccess } from './access.js';
 import type { BucketPrefixes } from './access.js';
+import { ENV } from '../../src/config.js';
 import { esmBundling } from './bundling.js';
 import {
   DOCKER_CONTEXT_EXCLUDES,
@@ -80,8 +81,8 @@ export function createAnalyzeFunction(
   };
   const env = {
     ...deps.sharedEnv,
-    LESION_EXECUTION_PROVIDER: 'cpu',
-    LESION_INTRA_OP_THREADS: String(props.intraOpThreads),
+    [ENV.executionProvider]: 'cpu',
+    [ENV.intraOpThreads]: String(props.intraOpThreads),
     NODE_OPTIONS: '--enable-source-maps',
   };
 
@@ -96,7 +97,7 @@ export function createAnalyzeFunction(
         exclude: [...DOCKER_CONTEXT_EXCLUDES],
         platform: Platform.LINUX_AMD64,
       }),
-      environment: { ...env, LESION_MODEL_PATH: LAMBDA_IMAGE_MODEL_PATH },
+      environment: { ...env, [ENV.modelPath]: LAMBDA_IMAGE_MODEL_PATH },
     });
   } else {
     const dirs = defaultLayerDirs(props.layersDir);
@@ -127,7 +128,7 @@ export function createAnalyzeFunction(
       ...common,
       runtime: lambda.Runtime.NODEJS_22_X,
       layers: [runtimeLayer, modelLayer],
-      environment: { ...env, LESION_MODEL_PATH: LAMBDA_MODEL_PATH },
+      environment: { ...env, [ENV.modelPath]: LAMBDA_MODEL_PATH },
     };
     if (props.functionCode) {
       fn = new lambda.Function(scope, 'AnalyzeFunction', {

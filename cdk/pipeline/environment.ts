@@ -1,6 +1,7 @@
 /** The environment both analysis computes (Lambda and GPU worker) read (src/config.ts). */
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { ENV } from '../../src/config.js';
 import type { ResolvedLesionPipelineProps } from './props.js';
 
 export function analysisEnvironment(
@@ -9,15 +10,15 @@ export function analysisEnvironment(
   eventBus: events.IEventBus,
 ): Record<string, string> {
   return {
-    LESION_UPLOADS_PREFIX: props.uploadsPrefix,
-    LESION_RESULTS_PREFIX: props.resultsPrefix,
-    LESION_RESULTS_BUCKET: bucket.bucketName,
-    LESION_MAX_PIXELS: String(props.maxPixels),
-    LESION_MAX_BYTES: String(props.maxBytes),
-    LESION_OVERLAY_MAX_SIDE: String(props.overlayMaxSide),
-    LESION_EVENT_BUS_NAME: eventBus.eventBusName,
+    [ENV.uploadsPrefix]: props.uploadsPrefix,
+    [ENV.resultsPrefix]: props.resultsPrefix,
+    [ENV.resultsBucket]: bucket.bucketName,
+    [ENV.maxPixels]: String(props.maxPixels),
+    [ENV.maxBytes]: String(props.maxBytes),
+    [ENV.overlayMaxSide]: String(props.overlayMaxSide),
+    [ENV.eventBusName]: eventBus.eventBusName,
     // the redrive policy's count: on that delivery a transient failure is answered with error.json
-    LESION_MAX_RECEIVE_COUNT: String(props.maxReceiveCount),
+    [ENV.maxReceiveCount]: String(props.maxReceiveCount),
     POWERTOOLS_SERVICE_NAME: props.serviceName,
     POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
     LOG_LEVEL: props.logLevel,

@@ -17,6 +17,7 @@ import type { Construct } from 'constructs';
 import { backlogPerTask, backlogSteps } from '../capacity.js';
 import { LESION_PIPELINE_DEFAULTS } from './defaults.js';
 import { grantPipelineAccess } from './access.js';
+import { ENV, WORKER_ENV } from '../../src/config.js';
 import type { BucketPrefixes } from './access.js';
 import {
   DOCKER_CONTEXT_EXCLUDES,
@@ -158,10 +159,10 @@ export function createGpuWorker(
     environment: {
       ...deps.sharedEnv,
       AWS_REGION: Stack.of(scope).region,
-      LESION_QUEUE_URL: deps.queue.queueUrl,
-      LESION_MAX_BATCH: String(props.gpuMaxBatch),
-      LESION_EXECUTION_PROVIDER: 'cuda',
-      LESION_MODEL_PATH: GPU_MODEL_PATH,
+      [WORKER_ENV.queueUrl]: deps.queue.queueUrl,
+      [WORKER_ENV.maxBatch]: String(props.gpuMaxBatch),
+      [ENV.executionProvider]: 'cuda',
+      [ENV.modelPath]: GPU_MODEL_PATH,
     },
   });
   const securityGroup = new ec2.SecurityGroup(scope, 'GpuTaskSecurityGroup', {

@@ -19,6 +19,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { listOwnPrefixesStatement, objectsFinding, prefixStatement } from './access.js';
 import type { BucketPrefixes } from './access.js';
+import { API_ENV } from '../../src/api/config.js';
+import { ENV } from '../../src/config.js';
 import { esmBundling } from './bundling.js';
 import { API_ROUTES, ApiAuthorization, REPO_ROOT } from './constants.js';
 import { LESION_PIPELINE_DEFAULTS } from './defaults.js';
@@ -77,13 +79,13 @@ export function createUploadApi(
     description: 'lesion-mtl upload API: POST /analyses, GET /analyses/{id} (presigned S3 URLs)',
     // The names src/api/config.ts (loadApiConfig) and src/config.ts read; docs/integration.md §1.
     environment: {
-      LESION_UPLOAD_BUCKET: bucket.bucketName,
-      LESION_RESULTS_BUCKET: bucket.bucketName,
-      LESION_UPLOADS_PREFIX: uploadsPrefix,
-      LESION_RESULTS_PREFIX: resultsPrefix,
-      LESION_MAX_BYTES: String(props.maxBytes),
-      LESION_API_UPLOAD_URL_TTL_SECONDS: String(api.uploadUrlTtl.toSeconds()),
-      LESION_API_DOWNLOAD_URL_TTL_SECONDS: String(api.downloadUrlTtl.toSeconds()),
+      [API_ENV.uploadBucket]: bucket.bucketName,
+      [ENV.resultsBucket]: bucket.bucketName,
+      [ENV.uploadsPrefix]: uploadsPrefix,
+      [ENV.resultsPrefix]: resultsPrefix,
+      [ENV.maxBytes]: String(props.maxBytes),
+      [API_ENV.uploadUrlTtlSeconds]: String(api.uploadUrlTtl.toSeconds()),
+      [API_ENV.downloadUrlTtlSeconds]: String(api.downloadUrlTtl.toSeconds()),
       LOG_LEVEL: props.logLevel,
       NODE_OPTIONS: '--enable-source-maps',
     },

@@ -3,7 +3,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DEFAULT_WORKER_MAX_BATCH, loadConfig } from '../../src/config.js';
+import { DEFAULT_WORKER_MAX_BATCH, loadConfig, WORKER_ENV } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { LesionAnalyzer } from '../../src/pipeline/analyzer.js';
 import {
@@ -37,11 +37,14 @@ function reportBatch(stats: BatchStats): void {
 }
 
 async function main(): Promise<void> {
-  const queueUrl = process.env.LESION_QUEUE_URL;
-  if (!queueUrl) throw new ConfigError('LESION_QUEUE_URL is not set: the worker needs the queue to poll');
-  const maxBatch = Number(process.env.LESION_MAX_BATCH || DEFAULT_WORKER_MAX_BATCH);
+  const queueUrl = process.env[WORKER_ENV.queueUrl];
+  if (!queueUrl)
+    throw new ConfigError(`${WORKER_ENV.queueUrl} is not set: the worker needs the queue to poll`);
+  const maxBatch = Number(process.env[WORKER_ENV.maxBatch] || DEFAULT_WORKER_MAX_BATCH);
   if (!Number.isInteger(maxBatch) || maxBatch < 1)
-    throw new ConfigError(`LESION_MAX_BATCH=${process.env.LESION_MAX_BATCH}: expected an integer >= 1`);
+    throw new ConfigError(
+      `${WORKER_ENV.maxBatch}=${process.env[WORKER_ENV.maxBatch]}: expected an integer >= 1`,
+    );
   const config = loadConfig();
   // A corrupt or missing model stops the worker here, before it takes any message (and before
   // any heartbeat exists, so the container health check fails too).
