@@ -69,6 +69,11 @@ export const ENV = {
 /** Images per inference of the GPU worker (LESION_MAX_BATCH, read by functions/gpu-worker). */
 export const DEFAULT_WORKER_MAX_BATCH = 16;
 
+/** Messages per Lambda invocation: the stack's default, and the local run's batches. */
+export const DEFAULT_LAMBDA_BATCH_SIZE = 4;
+/** Deliveries before a message is dead-lettered: the stack's default, and the local run's. */
+export const DEFAULT_MAX_RECEIVE_COUNT = 3;
+
 /** The variables only the GPU worker reads (functions/gpu-worker/worker.ts). */
 export const WORKER_ENV = {
   queueUrl: 'LESION_QUEUE_URL',

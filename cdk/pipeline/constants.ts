@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { NATIVE_MODULES } from '../../scripts/bundle.js';
 import { DetailType, EVENT_SOURCE } from '../../src/results/completion-event.js';
+import { SQS_MAX_MESSAGES_PER_CALL } from '../../src/service/sqs-limits.js';
 import { MAX_PRESIGN_SECONDS } from '../../src/storage/s3-limits.js';
 
 /** Repository root (this file sits in cdk/pipeline/). */
@@ -94,6 +95,7 @@ export const AWS_CUSTOM_RESOURCE_SINGLETON_ID = 'AWS679f53fac002430cb0da5b7982bd
 // AWS limits the props are validated against.
 /** Presigned URLs (SigV4) are valid for at most 7 days (src/storage/s3-limits.ts). */
 export { MAX_PRESIGN_SECONDS };
-export const SQS_BATCH_LIMIT = 10;
+/** Messages per Lambda SQS batch without a batching window (src/service/sqs-limits.ts). */
+export const SQS_BATCH_LIMIT = SQS_MAX_MESSAGES_PER_CALL;
 export const LAMBDA_MAX_TIMEOUT_S = 900;
 export const SQS_MAX_VISIBILITY_S = 43_200;

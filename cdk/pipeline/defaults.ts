@@ -2,7 +2,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { DEFAULT_CONFIG, DEFAULT_WORKER_MAX_BATCH } from '../../src/config.js';
+import {
+  DEFAULT_CONFIG,
+  DEFAULT_LAMBDA_BATCH_SIZE,
+  DEFAULT_MAX_RECEIVE_COUNT,
+  DEFAULT_WORKER_MAX_BATCH,
+} from '../../src/config.js';
 import { DEFAULT_DOWNLOAD_URL_TTL_SECONDS, DEFAULT_UPLOAD_URL_TTL_SECONDS } from '../../src/api/config.js';
 import { DEFAULT_METRICS_NAMESPACE } from '../../src/service/metric-names.js';
 import {
@@ -24,13 +29,13 @@ export const LESION_PIPELINE_DEFAULTS = {
   accessLogsExpiration: Duration.days(365),
   removalPolicy: RemovalPolicy.RETAIN,
   logsRemovalPolicy: RemovalPolicy.DESTROY,
-  maxReceiveCount: 3,
+  maxReceiveCount: DEFAULT_MAX_RECEIVE_COUNT,
   visibilityTimeoutFactor: 6,
   queueAgeAlarmThreshold: Duration.minutes(15),
   lambdaPackaging: LambdaPackaging.ZIP,
   memorySize: 3008,
   functionTimeout: Duration.seconds(60),
-  batchSize: 4,
+  batchSize: DEFAULT_LAMBDA_BATCH_SIZE,
   maxConcurrency: 10,
   tracing: false,
   logRetention: logs.RetentionDays.ONE_MONTH,

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { loadConfig, type LesionConfig } from '../config.js';
+import {
+  DEFAULT_LAMBDA_BATCH_SIZE,
+  DEFAULT_MAX_RECEIVE_COUNT,
+  loadConfig,
+  type LesionConfig,
+} from '../config.js';
 import { LesionAnalyzer } from '../pipeline/analyzer.js';
 import type { UploadOutcome } from '../service/process-uploads.js';
 import { MemoryPublisher } from '../service/publish.js';
@@ -85,8 +90,8 @@ export class LocalPipeline {
 
   /** Process queued messages until the queue is empty; failed messages are retried, then dead-lettered. */
   async drain(): Promise<void> {
-    const size = this.opts.batchSize ?? 4;
-    const maxReceives = this.opts.maxReceives ?? 3;
+    const size = this.opts.batchSize ?? DEFAULT_LAMBDA_BATCH_SIZE;
+    const maxReceives = this.opts.maxReceives ?? DEFAULT_MAX_RECEIVE_COUNT;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, size);
       for (const m of batch) m.receives++;

@@ -1,6 +1,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { MessagingError } from '../errors.js';
 import { receiveCountOf } from './sqs-batch.js';
+import { SQS_MAX_MESSAGES_PER_CALL } from './sqs-limits.js';
 import type { MessageQueue } from './worker.js';
 
 /** MessageQueue over an SQS queue URL. */
@@ -33,8 +34,8 @@ export class SqsMessageQueue implements MessageQueue {
   }
 
   async delete(receiptHandles: string[]): Promise<void> {
-    for (let i = 0; i < receiptHandles.length; i += 10) {
-      const chunk = receiptHandles.slice(i, i + 10);
+    for (let i = 0; i < receiptHandles.length; i += SQS_MAX_MESSAGES_PER_CALL) {
+      const chunk = receiptHandles.slice(i, i + SQS_MAX_MESSAGES_PER_CALL);
       try {
         await this.client.send(
           new DeleteMessageBatchCommand({

@@ -2,6 +2,7 @@ import { DEFAULT_WORKER_MAX_BATCH } from '../config.js';
 import type { LesionError } from '../errors.js';
 import type { ProcessDeps, UploadOutcome } from './process-uploads.js';
 import { processMessages, type BatchObserver, type QueueMessage } from './sqs-batch.js';
+import { SQS_MAX_MESSAGES_PER_CALL } from './sqs-limits.js';
 
 /** A queue the worker long-polls (SQS in AWS; tests may use a local implementation). */
 export interface MessageQueue {
@@ -129,9 +130,12 @@ export class QueueWorker {
   /** Gather a batch: the first receive long-polls, further ones only drain what is already there. */
   async nextBatch(): Promise<(QueueMessage & { receiptHandle: string })[]> {
     const maxBatch = this.opts.maxBatch ?? DEFAULT_WORKER_MAX_BATCH;
-    const batch = await this.queue.receive(Math.min(10, maxBatch), this.opts.waitSeconds ?? 20);
+    const batch = await this.queue.receive(
+      Math.min(SQS_MAX_MESSAGES_PER_CALL, maxBatch),
+      this.opts.waitSeconds ?? 20,
+    );
     while (batch.length > 0 && batch.length < maxBatch && !this.stopping) {
-      const more = await this.queue.receive(Math.min(10, maxBatch - batch.length), 0);
+      const more = await this.queue.receive(Math.min(SQS_MAX_MESSAGES_PER_CALL, maxBatch - batch.length), 0);
       if (more.length === 0) break;
       batch.push(...more);
     }
