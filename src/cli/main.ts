@@ -95,11 +95,10 @@ async function analyzeCommand(args: string[]): Promise<void> {
   for (const [i, file] of files.entries()) {
     const imageId = imageIdForFile(file, used);
     const keys = resultKeys(imageId, ''); // <image id>/mask.png, …: paths below --out
-    const out = (key: string) => path.join(values.out, key);
     // a re-run replaces the earlier outputs: no stale result.json beside a new error.json
     // (only these names: the folder may hold anything else)
     const names = Object.keys(RESULT_CONTENT_TYPES) as (keyof typeof RESULT_CONTENT_TYPES)[];
-    await Promise.all(names.map((name) => rm(out(keys[name]), { force: true })));
+    await Promise.all(names.map((name) => rm(sink.file(keys[name]), { force: true })));
     let bytes: Buffer | null = null;
     try {
       // type and LESION_MAX_BYTES checked before anything is read; a FIFO is never opened
@@ -110,7 +109,7 @@ async function analyzeCommand(args: string[]): Promise<void> {
         await analyzer.analyze(bytes, { id: imageId, key: file }),
       );
       results.push(result);
-      rows.push(resultRow(result, out(keys.mask)));
+      rows.push(resultRow(result, sink.file(keys.mask)));
     } catch (e) {
       if (!isLesionError(e)) throw e;
       rejected++;
@@ -121,7 +120,7 @@ async function analyzeCommand(args: string[]): Promise<void> {
       );
       await writeErrorOutput(sink, keys, error);
       results.push(error);
-      rows.push(resultRow(error, out(keys.error)));
+      rows.push(resultRow(error, sink.file(keys.error)));
     }
     progress(i + 1, files.length);
   }

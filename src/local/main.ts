@@ -115,7 +115,7 @@ async function main(): Promise<void> {
         const body = await pipeline.store.get(pipeline.bucket, k[name], Number.MAX_SAFE_INTEGER);
         await sink.put(below(k[name]), body, RESULT_CONTENT_TYPES[name]);
       }
-      const shown = path.relative(process.cwd(), path.join(out, below(k[names[0]])));
+      const shown = path.relative(process.cwd(), sink.file(below(k[names[0]])));
       rows.push(resultRow(o.status === 'ok' ? o.result : o.error, shown));
     }
     console.log(`\n${formatTable(rows)}`);

@@ -26,10 +26,16 @@ export function objectStoreSink(
   };
 }
 
+/** A folder sink also names the file of a key (to show it, or to remove a stale one). */
+export interface FolderSink extends ResultSink {
+  file(key: string): string;
+}
+
 /** Files below `root`; keys are paths relative to it and the FHIR report links absolute file: URLs. */
-export function folderSink(root: string): ResultSink {
+export function folderSink(root: string): FolderSink {
   const file = (key: string) => path.join(root, key);
   return {
+    file,
     async put(key, body) {
       await mkdir(path.dirname(file(key)), { recursive: true });
       await writeFile(file(key), body);

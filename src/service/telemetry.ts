@@ -4,8 +4,6 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { MetricName } from './metric-names.js';
 import type { BatchObserver } from './sqs-batch.js';
 
-export { MetricName };
-
 /** Structured logs + metrics for each outcome: keys, codes and timings only (no bytes, no URLs). */
 export function observeWith(logger: Logger, metrics: Metrics): BatchObserver {
   return {
